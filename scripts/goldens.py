@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Independent reference outputs for modelseal-deploy, written to tests/goldens/*.json.
+
+Everything here is re-implemented from the origin suites' Python deploy code (PaddleClas
+NormalizeImage/ResizeImage, PaddleDetection Resize/NormalizeImage/Permute + PicoDet
+post-process, PaddleSeg ResizeByLong/Padding/Normalize) with numpy + OpenCV, and run on
+onnxruntime. The Rust tests compare against these values.
+
+Usage: python3 scripts/goldens.py [MODELS_DIR]   (default .models, filled by fetch_models.sh)
+"""
+import hashlib
+import json
+import os
+import sys
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".models")
+OUT = os.path.join(ROOT, "tests", "goldens")
+IMAGES = ["astronaut.png", "chelsea.png", "coffee.png", "page.png", "logo.png", "china.jpg", "dog.jpg", "horses.jpg"]
+NSAMPLE = 1000
+
+
+def samples(arr):
+    """Deterministic sample of a flat array: indices (k * 7919 + 13) % n."""
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    n = flat.size
+    idx = [(k * 7919 + 13) % n for k in range(NSAMPLE)]
+    return [float(flat[i]) for i in idx]
+
+
+def sha(arr):
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+
+
+def imread(name):
+    im = cv2.imread(os.path.join(MODELS, "images", name), cv2.IMREAD_COLOR)
+    assert im is not None, name
+    return im  # BGR uint8
+
+
+def session(model):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    return ort.InferenceSession(os.path.join(MODELS, model, "model.onnx"), so, providers=["CPUExecutionProvider"])
+
+
+def tensor_info(t):
+    return {"shape": list(t.shape), "sum": float(t.astype(np.float64).sum()), "samples": samples(t)}
+
+
+def golden_decode():
+    out = {}
+    for name in IMAGES:
+        im = cv2.cvtColor(imread(name), cv2.COLOR_BGR2RGB)
+        out[name] = {"height": im.shape[0], "width": im.shape[1], "sha256": sha(im), "samples": samples(im)}
+    return out
+
+
+def golden_resize():
+    """cv2.resize on uint8 and float32 RGB images, dsize and fx/fy forms."""
+    out = []
+    cases = [
+        ("astronaut.png", "dsize", (192, 48), None, cv2.INTER_LINEAR),
+        ("astronaut.png", "dsize", (256, 256), None, cv2.INTER_LINEAR),  # exact 2x -> area
+        ("chelsea.png", "dsize", (608, 800), None, cv2.INTER_LINEAR),
+        ("chelsea.png", "dsize", (100, 67), None, cv2.INTER_NEAREST),
+        ("coffee.png", "fxfy", None, (608 / 600, 800 / 400), cv2.INTER_LINEAR),
+        ("coffee.png", "fxfy", None, (0.37, 0.37), cv2.INTER_NEAREST),
+        ("page.png", "dsize", (640, 318), None, cv2.INTER_LINEAR),
+    ]
+    for name, form, dsize, fxy, interp in cases:
+        rgb = cv2.cvtColor(imread(name), cv2.COLOR_BGR2RGB)
+        for dtype in ("u8", "f32"):
+            src = rgb if dtype == "u8" else rgb.astype(np.float32)
+            if form == "dsize":
+                r = cv2.resize(src, dsize, interpolation=interp)
+            else:
+                r = cv2.resize(src, None, None, fx=fxy[0], fy=fxy[1], interpolation=interp)
+            out.append({
+                "image": name, "form": form, "dsize": dsize, "fxy": fxy,
+                "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST"}[interp],
+                "dtype": dtype, "width": r.shape[1], "height": r.shape[0],
+                "sha256": sha(r) if dtype == "u8" else None, "samples": samples(r),
+            })
+    return out
+
+
+# ---- classification: PaddleClas DecodeImage(to_rgb=False) ResizeImage(size=[192,48]) NormalizeImage
+def cls_pre(bgr):
+    im = cv2.resize(bgr, (192, 48), interpolation=cv2.INTER_LINEAR)
+    scale = np.float32(1.0 / 255.0)
+    mean = np.array([0.5, 0.5, 0.5]).reshape((1, 1, 3)).astype("float32")
+    std = np.array([0.5, 0.5, 0.5]).reshape((1, 1, 3)).astype("float32")
+    im = (im.astype("float32") * scale - mean) / std
+    return im.transpose((2, 0, 1))[None].copy()
+
+
+def golden_cls():
+    s = session("cls")
+    out = {}
+    for name in IMAGES:
+        x = cls_pre(imread(name))
+        (y,) = s.run(None, {"x": x})
+        out[name] = {"input": tensor_info(x), "probs": [float(v) for v in y[0]], "class_id": int(np.argmax(y[0]))}
+    return out
+
+
+# ---- detection: PaddleDetection Resize(keep_ratio=False, interp=1) NormalizeImage Permute + PicoDet
+def det_pre(bgr):
+    im = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    h, w = im.shape[:2]
+    sy, sx = 800 / float(h), 608 / float(w)
+    im = cv2.resize(im, None, None, fx=sx, fy=sy, interpolation=cv2.INTER_LINEAR)
+    im = im.astype(np.float32, copy=False)
+    im *= 1.0 / 255.0
+    im -= np.array([0.485, 0.456, 0.406])[np.newaxis, np.newaxis, :]
+    im /= np.array([0.229, 0.224, 0.225])[np.newaxis, np.newaxis, :]
+    return im.transpose((2, 0, 1))[None].copy(), np.array([sy, sx], dtype=np.float32)
+
+
+def hard_nms(box_scores, iou_thres, top_k=-1, candidate_size=200):
+    scores = box_scores[:, -1]
+    boxes = box_scores[:, :-1]
+    picked = []
+    indexes = np.argsort(scores, kind="stable")[-candidate_size:]
+    while len(indexes) > 0:
+        cur = indexes[-1]
+        picked.append(cur)
+        if 0 < top_k == len(picked) or len(indexes) == 1:
+            break
+        cb = boxes[cur]
+        indexes = indexes[:-1]
+        rest = boxes[indexes]
+        lt = np.maximum(rest[:, :2], cb[:2])
+        rb = np.minimum(rest[:, 2:], cb[2:])
+        wh = np.clip(rb - lt, 0.0, None)
+        inter = wh[:, 0] * wh[:, 1]
+        a0 = np.clip(rest[:, 2] - rest[:, 0], 0, None) * np.clip(rest[:, 3] - rest[:, 1], 0, None)
+        a1 = max(cb[2] - cb[0], 0) * max(cb[3] - cb[1], 0)
+        iou = inter / (a0 + a1 - inter + 1e-5)
+        indexes = indexes[iou <= iou_thres]
+    return box_scores[picked, :]
+
+
+def picodet_post(preds, in_hw, scale, score_thr=0.4, nms_thr=0.5, nms_top_k=1000, keep_top_k=100):
+    strides = [8, 16, 32, 64]
+    n = len(preds) // 2
+    boxes_all, scores_all = [], []
+    for lvl, stride in enumerate(strides):
+        score = preds[lvl][0]
+        dist = preds[lvl + n][0]
+        reg_max = dist.shape[-1] // 4 - 1
+        fm_h, fm_w = in_hw[0] / stride, in_hw[1] / stride
+        ww, hh = np.meshgrid(np.arange(fm_w), np.arange(fm_h))
+        cx = (ww.flatten() + 0.5) * stride
+        cy = (hh.flatten() + 0.5) * stride
+        center = np.stack((cx, cy, cx, cy), axis=1)
+        d = dist.reshape((-1, reg_max + 1)).astype(np.float64)
+        d = np.exp(d - d.max(axis=1, keepdims=True))
+        d = d / d.sum(axis=1, keepdims=True)
+        d = (d * np.arange(reg_max + 1)).sum(axis=1).reshape((-1, 4)) * stride
+        order = np.argsort(-score.max(axis=1), kind="stable")[:nms_top_k]
+        boxes_all.append(center[order] + np.array([-1, -1, 1, 1]) * d[order])
+        scores_all.append(score[order])
+    bboxes = np.concatenate(boxes_all)
+    conf = np.concatenate(scores_all)
+    out = []
+    for c in range(conf.shape[1]):
+        m = conf[:, c] > score_thr
+        if not m.any():
+            continue
+        bp = np.concatenate([bboxes[m], conf[m, c].reshape(-1, 1)], axis=1)
+        for r in hard_nms(bp, nms_thr, keep_top_k):
+            x1, y1, x2, y2 = np.clip(r[0], 0, in_hw[1]), np.clip(r[1], 0, in_hw[0]), np.clip(r[2], 0, in_hw[1]), np.clip(r[3], 0, in_hw[0])
+            out.append({"class_id": c, "score": float(r[4]), "bbox": [float(x1 / scale[1]), float(y1 / scale[0]), float(x2 / scale[1]), float(y2 / scale[0])]})
+    return out
+
+
+def golden_layout():
+    s = session("layout")
+    out = {}
+    for name in IMAGES:
+        x, scale = det_pre(imread(name))
+        preds = s.run(None, {"image": x})
+        out[name] = {"input": tensor_info(x), "boxes": picodet_post(preds, x.shape[2:], scale)}
+    return out
+
+
+# ---- segmentation: PaddleSeg Compose(to_rgb) ResizeByLong(640) Padding(640, 0) Normalize; DB prob > 0.3
+def seg_pre(bgr):
+    im = cv2.cvtColor(bgr.astype("float32"), cv2.COLOR_BGR2RGB)
+    h, w = im.shape[:2]
+    s = 640.0 / float(max(h, w))
+    rw, rh = int(round(w * s)), int(round(h * s))
+    im = cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    im = cv2.copyMakeBorder(im, 0, 640 - rh, 0, 640 - rw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    im = im.astype(np.float32, copy=False) / 255.0
+    im -= np.array([0.485, 0.456, 0.406])[np.newaxis, np.newaxis, :]
+    im /= np.array([0.229, 0.224, 0.225])[np.newaxis, np.newaxis, :]
+    return im.transpose((2, 0, 1))[None].copy(), (rh, rw), (h, w)
+
+
+def golden_det_db():
+    s = session("det_db")
+    out = {}
+    for name in IMAGES:
+        x, (rh, rw), (h, w) = seg_pre(imread(name))
+        (prob,) = s.run(None, {"x": x})
+        lab = (prob[0, 0] > 0.3).astype(np.uint8)[:rh, :rw]
+        lab = cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST)
+        out[name] = {"input": tensor_info(x), "height": h, "width": w, "ones": int(lab.sum()), "sha256": sha(lab), "samples": samples(lab)}
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    meta = {"onnxruntime": ort.__version__, "opencv": cv2.__version__, "numpy": np.__version__, "sample_rule": "(k * 7919 + 13) % n, k < 1000"}
+    for fname, fn in [("decode", golden_decode), ("resize", golden_resize), ("cls", golden_cls), ("layout", golden_layout), ("det_db", golden_det_db)]:
+        data = {"meta": meta, "data": fn()}
+        with open(os.path.join(OUT, fname + ".json"), "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+        print("wrote", os.path.join(OUT, fname + ".json"))
+
+
+if __name__ == "__main__":
+    main()
