@@ -159,14 +159,28 @@ pub struct OutputDir {
     committed: bool,
 }
 
+/// The absolute form of `path`, which need not exist: its nearest existing ancestor is
+/// canonicalised and the rest appended. Creates nothing.
 fn absolute(path: &Path) -> Result<PathBuf> {
-    if let Ok(c) = fs::canonicalize(path) {
-        return Ok(c);
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(|e| Error::io(".", e))?.join(path)
+    };
+    let mut rest = Vec::new();
+    let mut cur = path.as_path();
+    loop {
+        if let Ok(c) = fs::canonicalize(cur) {
+            return Ok(rest.iter().rev().fold(c, |p: PathBuf, n| p.join(n)));
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return Err(Error::usage(&path, "cannot resolve this path")),
+        }
     }
-    let (parent, name) = split_parent(path)?;
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let parent = fs::canonicalize(&parent).map_err(|e| Error::io(&parent, e))?;
-    Ok(parent.join(name))
 }
 
 impl OutputDir {
@@ -195,6 +209,7 @@ impl OutputDir {
             }
         }
         let (parent, name) = split_parent(&dst_abs)?;
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         let tmp = parent.join(format!(".{name}.modelseal-tmp-{}", random_suffix()?));
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(OutputDir { tmp, dst: dst_abs, committed: false })
