@@ -113,6 +113,31 @@ impl Error {
         }
     }
 
+    /// A stable snake_case name of the variant (used in test vectors, JSON output and the C ABI).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::BadKey { .. } => "bad_key",
+            Error::KeyRequired { .. } => "key_required",
+            Error::Usage { .. } => "usage",
+            Error::NotSealed { .. } => "not_sealed",
+            Error::UnsupportedVersion { .. } => "unsupported_version",
+            Error::WrongKey { .. } => "wrong_key",
+            Error::HeaderCorrupted { .. } => "header_corrupted",
+            Error::ChunkCorrupted { .. } => "chunk_corrupted",
+            Error::Truncated { .. } => "truncated",
+            Error::Extended { .. } => "extended",
+            Error::MemberMissing { .. } => "member_missing",
+            Error::MemberAdded { .. } => "member_added",
+            Error::MemberSwapped { .. } => "member_swapped",
+            Error::ForeignMember { .. } => "foreign_member",
+            Error::Manifest { .. } => "manifest",
+            Error::DigestMismatch { .. } => "digest_mismatch",
+            Error::SourceChanged { .. } => "source_changed",
+            Error::Random => "random",
+        }
+    }
+
     pub(crate) fn io(path: impl AsRef<Path>, source: std::io::Error) -> Error {
         Error::Io { path: path.as_ref().to_path_buf(), source }
     }

@@ -24,9 +24,9 @@ pub const NONCE_REUSE_WARNING: &str = "warning: PaddleX format v1 encrypts every
 
 type Aes256Gcm16 = AesGcm<aes::Aes256, U16>;
 
-/// True when `prefix` starts like a v1 file, raw or base64-wrapped.
+/// True when `prefix` starts like a PaddleX file ("PADDLE", any version), raw or base64-wrapped.
 pub fn looks_like_v1(prefix: &[u8]) -> bool {
-    prefix.starts_with(MAGIC) || prefix.starts_with(BASE64_MAGIC)
+    prefix.starts_with(&MAGIC[..6]) || prefix.starts_with(BASE64_MAGIC)
 }
 
 fn key_check(key: &Key) -> [u8; 64] {
