@@ -1,0 +1,132 @@
+//! tract backend: pure-Rust ONNX inference, the fallback that builds anywhere.
+//! Plans are optimised per input shape and cached.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+
+use super::{Backend, BackendOptions, ElemType, InputInfo, Tensor as T, TensorData};
+use crate::error::{Error, Result};
+
+const NAME: &str = "tract";
+
+fn err(message: impl Into<String>) -> Error {
+    Error::Backend { backend: NAME, message: message.into() }
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// A parsed model plus optimised plans per input shape set.
+pub struct TractBackend {
+    model: InferenceModel,
+    model_name: String,
+    inputs: Vec<InputInfo>,
+    outputs: Vec<String>,
+    plans: HashMap<Vec<Vec<usize>>, Plan>,
+}
+
+impl TractBackend {
+    /// Parses `model_bytes` (the caller wipes its copy afterwards).
+    pub fn load(model_bytes: &[u8], model: &str, _opts: &BackendOptions) -> Result<Self> {
+        let parsed = tract_onnx::onnx()
+            .with_ignore_output_shapes(true)
+            .with_ignore_value_info(true)
+            .model_for_read(&mut std::io::Cursor::new(model_bytes))
+            .map_err(|e| Error::Model { model: model.to_string(), message: format!("tract cannot load it: {e}") })?;
+        let mut inputs = Vec::new();
+        for (i, o) in parsed.input_outlets().map_err(|e| err(e.to_string()))?.iter().enumerate() {
+            let name = parsed.node(o.node).name.clone();
+            let fact = parsed.input_fact(i).map_err(|e| err(e.to_string()))?;
+            let elem = match fact.datum_type.concretize() {
+                Some(DatumType::F32) | None => ElemType::F32,
+                Some(DatumType::I32) => ElemType::I32,
+                Some(DatumType::I64) => ElemType::I64,
+                _ => ElemType::Other,
+            };
+            let shape = match fact.shape.concretize() {
+                Some(dims) => dims.iter().map(|d| d.to_i64().unwrap_or(-1)).collect(),
+                None => Vec::new(),
+            };
+            inputs.push(InputInfo { name, elem, shape });
+        }
+        let outputs = parsed
+            .output_outlets()
+            .map_err(|e| err(e.to_string()))?
+            .iter()
+            .map(|o| {
+                parsed.outlet_label(*o).map(str::to_string).unwrap_or_else(|| parsed.node(o.node).name.clone())
+            })
+            .collect();
+        Ok(TractBackend { model: parsed, model_name: model.to_string(), inputs, outputs, plans: HashMap::new() })
+    }
+
+    fn plan(&mut self, shapes: &[(usize, Vec<usize>, DatumType)]) -> Result<Plan> {
+        let key: Vec<Vec<usize>> = shapes.iter().map(|s| s.1.clone()).collect();
+        if let Some(p) = self.plans.get(&key) {
+            return Ok(p.clone());
+        }
+        let mut m = self.model.clone();
+        for (i, shape, dt) in shapes {
+            m = m
+                .with_input_fact(*i, InferenceFact::dt_shape(*dt, shape.clone()))
+                .map_err(|e| err(format!("input {i}: {e}")))?;
+        }
+        let plan = m
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| Error::Model { model: self.model_name.clone(), message: format!("tract cannot plan it for {key:?}: {e:#}") })?;
+        self.plans.insert(key, plan.clone());
+        Ok(plan)
+    }
+}
+
+impl Backend for TractBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn inputs(&self) -> &[InputInfo] {
+        &self.inputs
+    }
+    fn output_names(&self) -> &[String] {
+        &self.outputs
+    }
+    fn run(&mut self, inputs: &[(String, T)]) -> Result<Vec<T>> {
+        let mut ordered: Vec<(usize, Tensor)> = Vec::new();
+        let mut shapes = Vec::new();
+        for (i, info) in self.inputs.iter().enumerate() {
+            let (_, t) = inputs
+                .iter()
+                .find(|(n, _)| *n == info.name)
+                .ok_or_else(|| err(format!("input {} not given", info.name)))?;
+            let tensor = match &t.data {
+                TensorData::F32(d) => Tensor::from_shape(&t.shape, d),
+                TensorData::I32(d) => Tensor::from_shape(&t.shape, d),
+                TensorData::I64(d) => Tensor::from_shape(&t.shape, d),
+            }
+            .map_err(|e| err(format!("input {}: {e}", info.name)))?;
+            shapes.push((i, t.shape.clone(), tensor.datum_type()));
+            ordered.push((i, tensor));
+        }
+        let plan = self.plan(&shapes)?;
+        let outs = plan
+            .run(ordered.into_iter().map(|(_, t)| t.into()).collect())
+            .map_err(|e| err(format!("inference failed: {e:#}")))?;
+        let mut result = Vec::with_capacity(outs.len());
+        for (i, o) in outs.iter().enumerate() {
+            let shape = o.shape().to_vec();
+            let data = match o.datum_type() {
+                DatumType::F32 => TensorData::F32(o.to_plain_array_view::<f32>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
+                DatumType::I64 => TensorData::I64(o.to_plain_array_view::<i64>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
+                DatumType::I32 => TensorData::I32(o.to_plain_array_view::<i32>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
+                dt => {
+                    let c = o.cast_to::<f32>().map_err(|e| err(format!("output {i} of type {dt:?}: {e}")))?;
+                    TensorData::F32(c.to_plain_array_view::<f32>().map_err(|e| err(e.to_string()))?.iter().copied().collect())
+                }
+            };
+            result.push(T { shape, data });
+        }
+        Ok(result)
+    }
+}
