@@ -220,7 +220,22 @@ fn resize_nearest(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -
     }
 }
 
-/// Per destination coordinate: source index and the two weights, as OpenCV computes them.
+/// Per destination row: the two (clamped) source rows and weights. OpenCV does not clamp the
+/// vertical weight at the borders; it clamps the row indices instead.
+fn linear_coeffs_y(dn: usize, sn: usize, scale: f64) -> Vec<(usize, usize, f32, f32)> {
+    (0..dn)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let s = f.floor() as i64;
+            let f = f - s as f32;
+            let r0 = s.clamp(0, sn as i64 - 1) as usize;
+            let r1 = (s + 1).clamp(0, sn as i64 - 1) as usize;
+            (r0, r1, 1.0 - f, f)
+        })
+        .collect()
+}
+
+/// Per destination column: source index and the two weights, as OpenCV computes them.
 fn linear_coeffs(dn: usize, sn: usize, scale: f64) -> Vec<(usize, f32, f32)> {
     (0..dn)
         .map(|d| {
@@ -243,7 +258,7 @@ fn linear_coeffs(dn: usize, sn: usize, scale: f64) -> Vec<(usize, f32, f32)> {
 fn resize_linear(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
     let sw = src.width;
     let xc = linear_coeffs(dw, sw, scale_x);
-    let yc = linear_coeffs(dh, src.height, scale_y);
+    let yc = linear_coeffs_y(dh, src.height, scale_y);
     match &src.pixels {
         Pixels::U8(s) => {
             let xi: Vec<(usize, i32, i32)> = xc
@@ -268,10 +283,9 @@ fn resize_linear(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) ->
             let mut out = Vec::with_capacity(dw * dh * 3);
             let mut cache: Option<(usize, Vec<i32>)> = None;
             let mut cache2: Option<(usize, Vec<i32>)> = None;
-            for &(sy, b0f, b1f) in &yc {
+            for &(sy, sy1, b0f, b1f) in &yc {
                 let b0 = sat_short(b0f * COEF_SCALE);
                 let b1 = sat_short(b1f * COEF_SCALE);
-                let sy1 = (sy + 1).min(src.height - 1);
                 let r0 = match &cache {
                     Some((y, r)) if *y == sy => r.clone(),
                     _ => match &cache2 {
@@ -313,8 +327,7 @@ fn resize_linear(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) ->
                 out
             };
             let mut out = Vec::with_capacity(dw * dh * 3);
-            for &(sy, b0, b1) in &yc {
-                let sy1 = (sy + 1).min(src.height - 1);
+            for &(sy, sy1, b0, b1) in &yc {
                 let r0 = hrow(sy);
                 let r1 = hrow(sy1);
                 for i in 0..dw * 3 {
