@@ -119,6 +119,18 @@ fn check_paddle_dir(src: &Path) -> Result<(), Failure> {
             format!("{}: the model directory holds no files", src.display()),
         ));
     }
+    for n in &names {
+        if modelseal::file_storage(&src.join(n))? != Storage::Plain {
+            return Err(Failure::new(
+                ModelsealStatus::Io,
+                "already_sealed",
+                format!(
+                    "{}: the model directory is already encrypted ({n})",
+                    src.display()
+                ),
+            ));
+        }
+    }
     let has = |role: Role| names.iter().any(|n| Role::of(n) == role);
     if !has(Role::Config) {
         return Err(dir_failure(
