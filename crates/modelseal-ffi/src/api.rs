@@ -151,8 +151,10 @@ pub extern "C" fn modelseal_version() -> *const c_char {
 
 /// The message of the last failed call on this thread, in UTF-8, or "" when the last call
 /// succeeded. Never NULL. The string is owned by the library and stays valid until the next call
-/// into the library on this thread (other than `modelseal_last_error*` and the `_free`/accessor
-/// functions, which leave it unchanged). Copy it if you need it longer.
+/// into the library on this thread; `modelseal_last_error`, `modelseal_last_error_name`,
+/// `modelseal_status_name`, `modelseal_version`, `modelseal_buffer_data`, `modelseal_buffer_len`
+/// and the `_free` functions leave it unchanged. Copy it if you need it longer. The PaddleX-
+/// compatible functions set it too.
 #[no_mangle]
 pub extern "C" fn modelseal_last_error() -> *const c_char {
     quiet(c"".as_ptr(), crate::boundary::last_error_message)
@@ -397,7 +399,9 @@ pub unsafe extern "C" fn modelseal_bytes_seal(
 /// With a `key`, the directory must be sealed (modelseal v2, or PaddleX v1 `*.encrypted`): a v2
 /// directory's manifest is authenticated and every member file checked against it now (wrong key,
 /// added, missing, swapped or foreign members are reported here); member payloads are decrypted
-/// and authenticated by `modelseal_dir_read`. With `key == NULL` only plain directories open.
+/// and authenticated by `modelseal_dir_read`. PaddleX v1 has no directory-level key check: there a
+/// wrong key is reported by the first `modelseal_dir_read` of an encrypted member. With
+/// `key == NULL` only plain directories open.
 /// Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT (not a directory; sealed without key), IO,
 /// WRONG_KEY, INTEGRITY, UNSUPPORTED (a key was given but the directory is not sealed).
 ///

@@ -384,3 +384,48 @@ fn headers_compile_as_c_and_cpp() {
         );
     }
 }
+
+/// The committed headers equal what cbindgen generates now (when cbindgen 0.29.4 is installed;
+/// scripts/check_ffi.sh makes it mandatory).
+#[test]
+fn committed_headers_match_cbindgen() {
+    let Ok(out) = Command::new("cbindgen").arg("--version").output() else {
+        eprintln!("cbindgen not installed: header check left to scripts/check_ffi.sh");
+        return;
+    };
+    let version = String::from_utf8_lossy(&out.stdout).to_string();
+    if !version.contains("0.29.4") {
+        eprintln!("{version}: not 0.29.4, header check left to scripts/check_ffi.sh");
+        return;
+    }
+    let root = repo_root();
+    let crate_dir = root.join("crates/modelseal-ffi");
+    let tmp = tempfile::tempdir().unwrap();
+    for (config, header) in [
+        ("cbindgen.toml", "modelseal.h"),
+        ("cbindgen-paddle-encrypt.toml", "paddle_model_encrypt.h"),
+        ("cbindgen-paddle-decrypt.toml", "paddle_model_decrypt.h"),
+    ] {
+        let generated = tmp.path().join(header);
+        let out = Command::new("cbindgen")
+            .arg("--quiet")
+            .arg("--config")
+            .arg(crate_dir.join(config))
+            .args(["--crate", "modelseal-ffi", "--output"])
+            .arg(&generated)
+            .arg(&crate_dir)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cbindgen {config}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let committed = std::fs::read_to_string(root.join("include").join(header)).unwrap();
+        assert!(
+            committed == std::fs::read_to_string(&generated).unwrap(),
+            "include/{header} is out of date: run scripts/check_ffi.sh --bless"
+        );
+    }
+}

@@ -133,6 +133,18 @@ static void test_errors_and_keys(void) {
     EXPECT(modelseal_key_validate("\xff\xfe"), MODELSEAL_STATUS_INVALID_ARGUMENT);
     EXPECT(modelseal_key_validate(key_nul), MODELSEAL_STATUS_OK);
 
+    /* the last error survives the functions documented to leave it alone */
+    EXPECT(modelseal_key_validate("MTIz"), MODELSEAL_STATUS_BAD_KEY);
+    modelseal_string_free(NULL);
+    modelseal_buffer_free(NULL);
+    modelseal_dir_free(NULL);
+    paddle_buffer_free(NULL);
+    (void)modelseal_buffer_len(NULL);
+    (void)modelseal_buffer_data(NULL);
+    (void)modelseal_status_name(3);
+    (void)modelseal_version();
+    EXPECT_NAME("bad_key");
+
     /* the panic boundary */
     EXPECT(modelseal_test_panic(), MODELSEAL_STATUS_PANIC);
     EXPECT_NAME("panic");
@@ -442,6 +454,8 @@ static void test_paddle(void) {
 
     EXPECT(paddle_check_file_encrypted(NULL), CODE_READ_FILE_PTR_IS_NULL);
     EXPECT(paddle_check_file_encrypted(path("missing.bin")), CODE_OPEN_FAILED);
+    EXPECT(paddle_check_file_encrypted(path("plain")), CODE_OPEN_FAILED);
+    EXPECT(paddle_check_file_encrypted(path("v1/.success")), 1);
     EXPECT(paddle_check_file_encrypted(path("plain.bin")), 1);
     EXPECT(paddle_check_file_encrypted(path("v2.bin")), 0);
     EXPECT(paddle_check_file_encrypted(path("work/m1v1")), 0);
