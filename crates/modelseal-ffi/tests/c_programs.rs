@@ -2,6 +2,7 @@
 //! against the cdylib and the staticlib, runs them on sealed, wrong-key, truncated and plain inputs,
 //! checks that what C reads is byte-identical to the Rust API, and reruns them under valgrind.
 //! MODELSEAL_FFI_VALGRIND: "require" (fail without valgrind), "off" (skip), unset (run when found).
+#![cfg(unix)]
 
 mod common;
 
@@ -18,15 +19,15 @@ fn repo_root() -> PathBuf {
         .unwrap()
 }
 
-/// The directory holding libmodelseal_ffi.{so,a}: the parent of this test binary's `deps/`.
+/// The directory holding the libmodelseal_ffi.{so,a} that `cargo test` just built: this test
+/// binary's own `deps/` directory (cargo copies them up to `target/<profile>/` only for
+/// `cargo build`, so the copies there may be stale).
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    assert!(
-        dir.join("libmodelseal_ffi.a").exists(),
-        "no libmodelseal_ffi.a in {}",
-        dir.display()
-    );
+    let dir = exe.parent().unwrap().to_path_buf();
+    for lib in ["libmodelseal_ffi.a", "libmodelseal_ffi.so"] {
+        assert!(dir.join(lib).exists(), "no {lib} in {}", dir.display());
+    }
     dir
 }
 
