@@ -418,10 +418,10 @@ pub unsafe extern "C" fn modelseal_dir_open(
         // SAFETY: forwarded caller contract.
         let path = unsafe { path_arg(path, "path") }?;
         out_arg(out, "out")?;
-        // SAFETY: forwarded caller contract.
         let key = if key.is_null() {
             None
         } else {
+            // SAFETY: `key` is non-NULL and NUL-terminated (caller contract).
             Some(unsafe { key_arg(key, "key") }?)
         };
         let dir = ModelDir::open(path, key.as_ref())?;
