@@ -1,0 +1,415 @@
+//! Deployment front end shared by `modelseal classify|detect|segment` and the PaddleX-compatible
+//! `classifier`, `detector` and `segmenter` binaries: PaddleX demo flags, output, visualisation.
+
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{ArgAction, Parser};
+use modelseal_deploy::backend::BackendKind;
+use modelseal_deploy::image::{read_image, Mat};
+use modelseal_deploy::transforms::Prepared;
+use modelseal_deploy::{vis, BackendOptions, Prediction, Predictor, SealedSource};
+
+/// Which demo runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// `classifier` / `modelseal classify`.
+    Classify,
+    /// `detector` / `modelseal detect`.
+    Detect,
+    /// `segmenter` / `modelseal segment`.
+    Segment,
+}
+
+impl Task {
+    fn tool(self) -> &'static str {
+        match self {
+            Task::Classify => "classifier",
+            Task::Detect => "detector",
+            Task::Segment => "segmenter",
+        }
+    }
+    fn sdk(self) -> modelseal_deploy::Task {
+        match self {
+            Task::Classify => modelseal_deploy::Task::Classify,
+            Task::Detect => modelseal_deploy::Task::Detect,
+            Task::Segment => modelseal_deploy::Task::Segment,
+        }
+    }
+}
+
+const AFTER_HELP: &str = "Flags may be written --flag=value, --flag value, -flag value or -flag=value; \
+booleans as --use_gpu, --use_gpu=true or --use_gpu=false.
+The key is read from --key-file FILE ('-' = stdin), else MODELSEAL_KEY, else --key (warned: argv is visible).
+
+Exit codes:
+  0  success
+  1  some images failed (each reported), or an unexpected error
+  2  usage error (bad flags, missing key, unsupported option such as --use_gpu without a GPU runtime)
+  3  I/O error (a file could not be read or written)
+  4  wrong key
+  5  integrity failure (tampered, truncated, extended, swapped or foreign member)
+  6  unsupported input (not sealed, unknown format version, unsupported model)";
+
+#[derive(Parser, Debug)]
+#[command(after_help = AFTER_HELP, disable_version_flag = true)]
+struct Flags {
+    /// Model directory (sealed v2, PaddleX v1 `*.encrypted`, or plain).
+    #[arg(long = "model_dir", alias = "model-dir", value_name = "DIR")]
+    model_dir: PathBuf,
+    /// One image to predict.
+    #[arg(long = "image", value_name = "FILE")]
+    image: Option<PathBuf>,
+    /// A text file with one image path per line.
+    #[arg(long = "image_list", alias = "image-list", value_name = "FILE")]
+    image_list: Option<PathBuf>,
+    /// Run on the GPU (CUDA execution provider; needs onnxruntime-gpu).
+    #[arg(long = "use_gpu", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    use_gpu: bool,
+    /// Use TensorRT (TensorRT execution provider; needs onnxruntime-gpu and TensorRT).
+    #[arg(long = "use_trt", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    use_trt: bool,
+    /// Accepted for PaddleX compatibility (CPU kernels are always on).
+    #[arg(long = "use_mkl", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    use_mkl: bool,
+    /// Accepted for PaddleX compatibility; sets the threads when --thread_num is not given.
+    #[arg(long = "mkl_thread_num", value_name = "N")]
+    mkl_thread_num: Option<usize>,
+    /// GPU device id.
+    #[arg(long = "gpu_id", default_value_t = 0, value_name = "ID")]
+    gpu_id: i32,
+    /// Where visualisations and label maps go.
+    #[arg(long = "save_dir", default_value = "output", value_name = "DIR")]
+    save_dir: PathBuf,
+    /// Read the base64 key from FILE ('-' = standard input).
+    #[arg(long = "key-file", alias = "key_file", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// The base64 key itself (visible to other users; prefer --key-file or MODELSEAL_KEY). Empty: plain model.
+    #[arg(long = "key", value_name = "KEY")]
+    key: Option<String>,
+    /// Images per inference call.
+    #[arg(long = "batch_size", default_value_t = 1, value_name = "N")]
+    batch_size: usize,
+    /// Intra-op threads of the backend (default: the backend's choice).
+    #[arg(long = "thread_num", value_name = "N")]
+    thread_num: Option<usize>,
+    /// Graph optimisation.
+    #[arg(long = "use_ir_optim", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    use_ir_optim: bool,
+    /// Detector: minimum score of a drawn box (default: the config's draw_threshold, else 0.5).
+    #[arg(long = "threshold", value_name = "T")]
+    threshold: Option<f32>,
+    /// Classifier: print the K best classes.
+    #[arg(long = "topk", value_name = "K")]
+    topk: Option<usize>,
+    /// Segmenter: blend the coloured label map over the image.
+    #[arg(long = "blend", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    blend: bool,
+    /// Inference backend.
+    #[arg(long = "backend", default_value = "auto", value_parser = ["auto", "onnxruntime", "tract"])]
+    backend: String,
+    /// One JSON object per image on stdout instead of PaddleX-style lines.
+    #[arg(long = "json", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    json: bool,
+}
+
+/// Rewrites gflags-style `-flag` / `-flag=value` into `--flag` / `--flag=value`.
+fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
+    argv.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                return a;
+            }
+            match a.to_str() {
+                Some(s) if s.starts_with('-') && !s.starts_with("--") && s.len() > 2 && s.as_bytes()[1].is_ascii_alphabetic() => {
+                    OsString::from(format!("-{s}"))
+                }
+                _ => a,
+            }
+        })
+        .collect()
+}
+
+/// Parses PaddleX-style flags for `task` and runs it; `argv[0]` is the program name.
+pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
+    let tool = task.tool();
+    let argv = normalise(argv);
+    let flags = match Flags::try_parse_from(&argv) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { modelseal_cli::exit::USAGE } else { modelseal_cli::exit::OK });
+        }
+    };
+    match run(task, &flags) {
+        Ok(failed) if failed == 0 => ExitCode::from(modelseal_cli::exit::OK),
+        Ok(_) => ExitCode::from(modelseal_cli::exit::FAILURE),
+        Err(e) => modelseal_cli::report(tool, &e),
+    }
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    modelseal_cli::UsageError(msg.into()).into()
+}
+
+fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {
+    match (&flags.image, &flags.image_list) {
+        (Some(i), None) => Ok(vec![i.clone()]),
+        (None, Some(list)) => {
+            let f = std::fs::File::open(list).with_context(|| format!("image list {}", list.display()))?;
+            let mut out = Vec::new();
+            for line in std::io::BufReader::new(f).lines() {
+                let line = line.with_context(|| format!("image list {}", list.display()))?;
+                let t = line.trim();
+                if !t.is_empty() {
+                    out.push(PathBuf::from(t));
+                }
+            }
+            if out.is_empty() {
+                return Err(usage(format!("image list {} has no image paths", list.display())));
+            }
+            Ok(out)
+        }
+        (Some(_), Some(_)) => Err(usage("give either --image or --image_list, not both")),
+        (None, None) => Err(usage("give --image FILE or --image_list FILE")),
+    }
+}
+
+/// Output path for an image's visualisation, refusing to overwrite the input itself.
+fn save_path(save_dir: &Path, image: &Path, suffix: Option<&str>) -> anyhow::Result<PathBuf> {
+    let name = image.file_name().ok_or_else(|| anyhow!("image path {} has no file name", image.display()))?;
+    let out = match suffix {
+        None => save_dir.join(name),
+        Some(s) => {
+            let stem = image.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
+            save_dir.join(format!("{stem}{s}"))
+        }
+    };
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(&out), std::fs::canonicalize(image)) {
+        if a == b {
+            bail!("refusing to overwrite the input image {} (choose another --save_dir)", image.display());
+        }
+    }
+    Ok(out)
+}
+
+fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
+    let paths = image_paths(flags)?;
+    if flags.batch_size == 0 {
+        return Err(usage("--batch_size must be at least 1"));
+    }
+    if flags.thread_num == Some(0) {
+        return Err(usage("--thread_num must be at least 1"));
+    }
+    let kind: BackendKind = flags.backend.parse().map_err(usage)?;
+    let opts = BackendOptions {
+        kind,
+        threads: flags.thread_num.or(flags.mkl_thread_num),
+        use_gpu: flags.use_gpu || flags.use_trt,
+        use_trt: flags.use_trt,
+        gpu_id: flags.gpu_id,
+        ir_optim: flags.use_ir_optim,
+    };
+    // An empty --key means a plain model, as in PaddleX.
+    let key_arg = flags.key.as_deref().filter(|k| !k.is_empty());
+    let key = modelseal::read_key(flags.key_file.as_deref(), key_arg)?;
+    let source = SealedSource::open(&flags.model_dir, key.as_ref())?;
+    let mut pred = Predictor::open(&source, &opts).map_err(|e| match &e {
+        modelseal_deploy::Error::Backend { .. } if flags.use_gpu || flags.use_trt => anyhow::Error::new(e).context(modelseal_cli::UsageError("GPU inference is not available".into())),
+        _ => anyhow::Error::new(e),
+    })?;
+    drop(source);
+    if pred.task() != task.sdk() {
+        bail!(
+            "model in {} is a {} (config {}), not a {}",
+            flags.model_dir.display(),
+            pred.task().paddlex_name(),
+            pred.config().file,
+            task.tool()
+        );
+    }
+    let needs_dir = task != Task::Classify;
+    if needs_dir {
+        std::fs::create_dir_all(&flags.save_dir).with_context(|| format!("cannot create save_dir {}", flags.save_dir.display()))?;
+    }
+    let font = if task == Task::Detect { vis::load_font() } else { None };
+    if task == Task::Detect && font.is_none() {
+        eprintln!("{}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions", task.tool());
+    }
+    let threshold = flags.threshold.unwrap_or_else(|| pred.config().det.as_ref().map(|d| d.draw_threshold).unwrap_or(0.5));
+    match flags.topk {
+        Some(0) => return Err(usage("--topk must be at least 1")),
+        Some(k) => pred.set_topk(k),
+        None => {}
+    }
+    let list_mode = flags.image_list.is_some();
+    let bar = if list_mode { progress(paths.len() as u64) } else { indicatif::ProgressBar::hidden() };
+    let stdout = std::io::stdout();
+    let mut failed = 0usize;
+    let pipeline = pred.config().pipeline.clone();
+    // Decode + pre-process on a second thread, overlapped with inference.
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, modelseal_deploy::Result<(Mat, Prepared)>)>(2 * flags.batch_size.max(1));
+    let producer_paths = paths.clone();
+    let producer = std::thread::spawn(move || {
+        for p in producer_paths {
+            let r = read_image(&p).and_then(|m| pipeline.run(&m).map(|prep| (m, prep)));
+            if tx.send((p, r)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut batch: Vec<(PathBuf, Mat, Prepared)> = Vec::new();
+    loop {
+        let next = rx.recv().ok();
+        let done = next.is_none();
+        if let Some((p, r)) = next {
+            match r {
+                Ok((m, prep)) => batch.push((p, m, prep)),
+                Err(e) => {
+                    failed += 1;
+                    bar.suspend(|| eprintln!("{}: error: {e}", task.tool()));
+                    bar.inc(1);
+                }
+            }
+        }
+        if batch.len() >= flags.batch_size || (done && !batch.is_empty()) {
+            let preps: Vec<Prepared> = batch.iter().map(|b| b.2.clone()).collect();
+            match pred.infer(&preps) {
+                Ok(preds) => {
+                    for ((p, m, _), pr) in batch.drain(..).zip(preds) {
+                        let r = emit(task, flags, &p, &m, pr, &pred, threshold, font.as_ref(), list_mode, &mut stdout.lock());
+                        if let Err(e) = &r {
+                            if is_broken_pipe(e) {
+                                // The reader of stdout went away (e.g. `| head`): stop quietly.
+                                drop(rx);
+                                let _ = producer.join();
+                                return Ok(failed);
+                            }
+                        }
+                        if let Err(e) = r {
+                            failed += 1;
+                            bar.suspend(|| eprintln!("{}: error: {}: {e:#}", task.tool(), p.display()));
+                        }
+                        bar.inc(1);
+                    }
+                }
+                Err(e) => {
+                    for (p, _, _) in batch.drain(..) {
+                        failed += 1;
+                        bar.suspend(|| eprintln!("{}: error: {}: {e}", task.tool(), p.display()));
+                        bar.inc(1);
+                    }
+                }
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let _ = producer.join();
+    bar.finish_and_clear();
+    if failed > 0 {
+        eprintln!("{}: {failed} of {} images failed", task.tool(), paths.len());
+    }
+    Ok(failed)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().map(|io| io.kind() == std::io::ErrorKind::BrokenPipe).unwrap_or(false))
+}
+
+fn progress(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    task: Task,
+    flags: &Flags,
+    path: &Path,
+    img: &Mat,
+    pred: Prediction,
+    model: &Predictor,
+    threshold: f32,
+    font: Option<&vis::FontVec>,
+    list_mode: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let shown = path.display().to_string();
+    match (task, pred) {
+        (Task::Classify, Prediction::Classes(mut classes)) => {
+            classes.truncate(flags.topk.unwrap_or(1).max(1));
+            let best = classes.first().ok_or_else(|| anyhow!("no class scores"))?;
+            if flags.json {
+                let mut v = serde_json::json!({"image": shown, "class_id": best.class_id, "label": best.label, "score": best.score});
+                if classes.len() > 1 {
+                    v["topk"] = serde_json::to_value(&classes)?;
+                }
+                writeln!(out, "{v}")?;
+            } else {
+                for c in &classes {
+                    if list_mode {
+                        writeln!(out, "Path:{shown}, predict label: {}, label_id:{}, score: {:.6}", c.label, c.class_id, c.score)?;
+                    } else {
+                        writeln!(out, "Predict label: {}, label_id:{}, score: {:.6}", c.label, c.class_id, c.score)?;
+                    }
+                }
+            }
+        }
+        (Task::Detect, Prediction::Boxes(boxes)) => {
+            let vis_path = save_path(&flags.save_dir, path, None)?;
+            let canvas = vis::draw_boxes(img, &boxes, threshold, model.labels().len(), font);
+            canvas.save(&vis_path)?;
+            if flags.json {
+                let v = serde_json::json!({"image": shown, "boxes": boxes, "visualization": vis_path.display().to_string()});
+                writeln!(out, "{v}")?;
+            } else {
+                if boxes.is_empty() {
+                    writeln!(out, "[WARNING] There's no object detected.")?;
+                }
+                for b in &boxes {
+                    writeln!(
+                        out,
+                        "image file: {shown}, predict label: {}, label_id:{}, score: {:.6}, box(xmin, ymin, w, h):({:.6}, {:.6}, {:.6}, {:.6})",
+                        b.label,
+                        b.class_id,
+                        b.score,
+                        b.bbox[0],
+                        b.bbox[1],
+                        b.bbox[2] - b.bbox[0],
+                        b.bbox[3] - b.bbox[1]
+                    )?;
+                }
+                writeln!(out, "Visualized output saved as {}", vis_path.display())?;
+            }
+        }
+        (Task::Segment, Prediction::Segmentation(seg)) => {
+            let label_path = save_path(&flags.save_dir, path, Some("_label.png"))?;
+            vis::save_label_png(&seg, &label_path)?;
+            let vis_path = save_path(&flags.save_dir, path, None)?;
+            let canvas = vis::color_segmentation(flags.blend.then_some(img), &seg, model.labels().len());
+            canvas.save(&vis_path)?;
+            if flags.json {
+                let v = serde_json::json!({"image": shown, "label_map_png": label_path.display().to_string(), "visualization": vis_path.display().to_string()});
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "Visualized output saved as {}", vis_path.display())?;
+            }
+        }
+        _ => bail!("the model's output does not match the {} task", task.tool()),
+    }
+    Ok(())
+}
