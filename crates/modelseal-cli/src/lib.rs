@@ -96,7 +96,10 @@ pub struct KeyArgs {
 impl KeyArgs {
     /// The key, if any source gives one (warning on stderr for `--key`).
     pub fn resolve(&self) -> anyhow::Result<Option<Key>> {
-        Ok(modelseal::read_key(self.key_file.as_deref(), self.key.as_deref())?)
+        Ok(modelseal::read_key(
+            self.key_file.as_deref(),
+            self.key.as_deref(),
+        )?)
     }
 
     /// The key, or a usage error naming the sources.
@@ -113,11 +116,16 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar

@@ -45,10 +45,21 @@ enum Command {
     /// Seal a model directory (or one file). Without a key, a new one is generated and printed once on stdout.
     Encrypt {
         /// Model directory to seal (every file, sub-folders too).
-        #[arg(long = "model-dir", alias = "model_dir", value_name = "DIR", conflicts_with = "input", required_unless_present = "input")]
+        #[arg(
+            long = "model-dir",
+            alias = "model_dir",
+            value_name = "DIR",
+            conflicts_with = "input",
+            required_unless_present = "input"
+        )]
         model_dir: Option<PathBuf>,
         /// Output directory (created atomically; must not be inside the model directory).
-        #[arg(long = "save-dir", alias = "save_dir", value_name = "DIR", requires = "model_dir")]
+        #[arg(
+            long = "save-dir",
+            alias = "save_dir",
+            value_name = "DIR",
+            requires = "model_dir"
+        )]
         save_dir: Option<PathBuf>,
         /// Seal a single file instead of a directory.
         #[arg(long = "in", value_name = "FILE", requires = "output")]
@@ -142,7 +153,17 @@ include!("deploy_dispatch.rs");
 
 fn write_key_file(path: &Path, key: &Key) -> Result<()> {
     let text = key.to_base64();
-    modelseal::fsutil::write_new_file(path, &mut |w| w.write_all(format!("{}\n", &*text).as_bytes()).map_err(|e| modelseal::Error::Io { path: path.to_path_buf(), source: e }), true)?;
+    modelseal::fsutil::write_new_file(
+        path,
+        &mut |w| {
+            w.write_all(format!("{}\n", &*text).as_bytes())
+                .map_err(|e| modelseal::Error::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+        },
+        true,
+    )?;
     Ok(())
 }
 
@@ -150,7 +171,9 @@ fn write_key_file(path: &Path, key: &Key) -> Result<()> {
 fn key_or_generate(given: Option<Key>, key_out: Option<&Path>) -> Result<(Key, bool)> {
     if let Some(k) = given {
         if key_out.is_some() {
-            return Err(UsageError("--key-out only applies when a new key is generated".into()).into());
+            return Err(
+                UsageError("--key-out only applies when a new key is generated".into()).into(),
+            );
         }
         return Ok((k, false));
     }
@@ -174,18 +197,30 @@ fn announce_key(key: &Key, generated: bool, key_out: Option<&Path>) {
     }
 }
 
-fn seal_with_progress(key: &Key, src: &ModelDir, dst: &Path, opts: &SealOptions) -> Result<Vec<modelseal::SealedMember>> {
+fn seal_with_progress(
+    key: &Key,
+    src: &ModelDir,
+    dst: &Path,
+    opts: &SealOptions,
+) -> Result<Vec<modelseal::SealedMember>> {
     let total: u64 = src.names().iter().filter_map(|n| src.size(n)).sum();
     let bar = progress_bar(total, "sealing");
     let members = modelseal::seal_dir(key, src, dst, opts, &|n| bar.inc(n));
     bar.finish_and_clear();
-    Ok(members.with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))?)
+    Ok(members
+        .with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))?)
 }
 
 fn print_members(members: &[modelseal::SealedMember], dst: &Path) {
     for m in members {
         let how = if m.encrypted { "sealed" } else { "copied" };
-        eprintln!("  {how:<6} {:<8} {:>12} bytes  {} -> {}", m.role.as_str(), m.size, m.name, m.file);
+        eprintln!(
+            "  {how:<6} {:<8} {:>12} bytes  {} -> {}",
+            m.role.as_str(),
+            m.size,
+            m.name,
+            m.file
+        );
     }
     eprintln!("{} members written to {}", members.len(), dst.display());
 }
@@ -203,7 +238,17 @@ fn run(cmd: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Encrypt { model_dir, save_dir, input, output, force, format, chunk_log2, key_out, key } => {
+        Command::Encrypt {
+            model_dir,
+            save_dir,
+            input,
+            output,
+            force,
+            format,
+            chunk_log2,
+            key_out,
+            key,
+        } => {
             let format = OutputFormat::from(format);
             if format == OutputFormat::PaddleV1 {
                 eprintln!("{}", modelseal::v1::NONCE_REUSE_WARNING);
@@ -211,21 +256,41 @@ fn run(cmd: Command) -> Result<()> {
             let given = key.resolve()?;
             if let (Some(input), Some(output)) = (&input, &output) {
                 let (k, generated) = key_or_generate(given, key_out.as_deref())?;
-                modelseal::seal_file(&k, input, output, format, chunk_log2)
-                    .with_context(|| format!("sealing {} into {}", input.display(), output.display()))?;
+                modelseal::seal_file(&k, input, output, format, chunk_log2).with_context(|| {
+                    format!("sealing {} into {}", input.display(), output.display())
+                })?;
                 eprintln!("sealed {} -> {}", input.display(), output.display());
                 announce_key(&k, generated, key_out.as_deref());
                 return Ok(());
             }
             let (Some(model_dir), Some(save_dir)) = (model_dir, save_dir) else {
-                return Err(UsageError("encrypt needs --model-dir DIR --save-dir DIR, or --in FILE --out FILE".into()).into());
+                return Err(UsageError(
+                    "encrypt needs --model-dir DIR --save-dir DIR, or --in FILE --out FILE".into(),
+                )
+                .into());
             };
-            let src = ModelDir::open(&model_dir, None)?;
-            if src.is_sealed() {
-                return Err(UsageError(format!("{} is already sealed; use `modelseal rekey` to change its key or format", model_dir.display())).into());
-            }
+            let src = match ModelDir::open(&model_dir, None) {
+                Err(modelseal::Error::KeyRequired { .. }) => None,
+                other => Some(other?),
+            };
+            let Some(src) = src.filter(|s| !s.is_sealed()) else {
+                return Err(UsageError(format!(
+                    "{} is already sealed; use `modelseal rekey` to change its key or format",
+                    model_dir.display()
+                ))
+                .into());
+            };
             let (k, generated) = key_or_generate(given, key_out.as_deref())?;
-            let members = seal_with_progress(&k, &src, &save_dir, &SealOptions { format, chunk_log2, force })?;
+            let members = seal_with_progress(
+                &k,
+                &src,
+                &save_dir,
+                &SealOptions {
+                    format,
+                    chunk_log2,
+                    force,
+                },
+            )?;
             print_members(&members, &save_dir);
             announce_key(&k, generated, key_out.as_deref());
             Ok(())
@@ -236,7 +301,12 @@ fn run(cmd: Command) -> Result<()> {
             let mut first_err: Option<modelseal::Error> = None;
             for (name, outcome) in report {
                 match outcome {
-                    Ok(m) => println!("OK    {name}  {} bytes  sha256:{}  ({})", m.size, m.sha256, storage_name(m.storage)),
+                    Ok(m) => println!(
+                        "OK    {name}  {} bytes  sha256:{}  ({})",
+                        m.size,
+                        m.sha256,
+                        storage_name(m.storage)
+                    ),
                     Err(e) => {
                         println!("FAIL  {name}  {e}");
                         first_err.get_or_insert(e);
@@ -244,7 +314,8 @@ fn run(cmd: Command) -> Result<()> {
                 }
             }
             match first_err {
-                Some(e) => Err(anyhow::Error::new(e).context(format!("{} did not verify", model_dir.display()))),
+                Some(e) => Err(anyhow::Error::new(e)
+                    .context(format!("{} did not verify", model_dir.display()))),
                 None => Ok(()),
             }
         }
@@ -278,10 +349,22 @@ fn run(cmd: Command) -> Result<()> {
         Command::Decrypt { input, output, key } => {
             let k = key.require()?;
             let n = modelseal::decrypt_file(&k, &input, &output)?;
-            eprintln!("decrypted {} -> {} ({n} bytes of plaintext written to disk)", input.display(), output.display());
+            eprintln!(
+                "decrypted {} -> {} ({n} bytes of plaintext written to disk)",
+                input.display(),
+                output.display()
+            );
             Ok(())
         }
-        Command::Rekey { model_dir, save_dir, new_key_file, key_out, force, format, key } => {
+        Command::Rekey {
+            model_dir,
+            save_dir,
+            new_key_file,
+            key_out,
+            force,
+            format,
+            key,
+        } => {
             let old = key.require()?;
             let format = OutputFormat::from(format);
             if format == OutputFormat::PaddleV1 {
@@ -289,19 +372,36 @@ fn run(cmd: Command) -> Result<()> {
             }
             let src = ModelDir::open(&model_dir, Some(&old))?;
             if !src.is_sealed() {
-                return Err(UsageError(format!("{} is not sealed; use `modelseal encrypt`", model_dir.display())).into());
+                return Err(UsageError(format!(
+                    "{} is not sealed; use `modelseal encrypt`",
+                    model_dir.display()
+                ))
+                .into());
             }
             let new = match new_key_file {
-                Some(p) => Some(modelseal::read_key(Some(&p), None)?.expect("a key file yields a key")),
+                Some(p) => {
+                    Some(modelseal::read_key(Some(&p), None)?.expect("a key file yields a key"))
+                }
                 None => None,
             };
             let (k, generated) = key_or_generate(new, key_out.as_deref())?;
-            let members = seal_with_progress(&k, &src, &save_dir, &SealOptions { format, chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2, force })?;
+            let members = seal_with_progress(
+                &k,
+                &src,
+                &save_dir,
+                &SealOptions {
+                    format,
+                    chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
+                    force,
+                },
+            )?;
             print_members(&members, &save_dir);
             announce_key(&k, generated, key_out.as_deref());
             Ok(())
         }
-        Command::Classify | Command::Detect | Command::Segment => unreachable!("dispatched before parsing"),
+        Command::Classify | Command::Detect | Command::Segment => {
+            unreachable!("dispatched before parsing")
+        }
     }
 }
 

@@ -118,7 +118,11 @@ pub struct SealOptions {
 
 impl Default for SealOptions {
     fn default() -> Self {
-        SealOptions { format: OutputFormat::V2, chunk_log2: v2::DEFAULT_CHUNK_LOG2, force: false }
+        SealOptions {
+            format: OutputFormat::V2,
+            chunk_log2: v2::DEFAULT_CHUNK_LOG2,
+            force: false,
+        }
     }
 }
 
@@ -166,31 +170,58 @@ impl SealedDir {
     pub fn open(root: &Path, key: &Key) -> Result<SealedDir> {
         let manifest_path = root.join(MANIFEST_NAME);
         if !manifest_path.exists() {
-            return Err(Error::Manifest { path: manifest_path, reason: "missing".into() });
+            return Err(Error::Manifest {
+                path: manifest_path,
+                reason: "missing".into(),
+            });
         }
         let (header, plain) = v2::open_file(key, &manifest_path)?;
         if header.kind != Kind::Manifest || header.name != MANIFEST_NAME {
-            return Err(Error::MemberSwapped { path: manifest_path, expected: MANIFEST_NAME.into(), found: header.name });
+            return Err(Error::MemberSwapped {
+                path: manifest_path,
+                expected: MANIFEST_NAME.into(),
+                found: header.name,
+            });
         }
-        let manifest: Manifest = serde_json::from_slice(&plain)
-            .map_err(|e| Error::Manifest { path: manifest_path.clone(), reason: format!("does not parse: {e}") })?;
-        if manifest.format != MANIFEST_FORMAT || manifest.version != 2 || manifest.seal_id != hex::encode(header.seal_id) {
-            return Err(Error::Manifest { path: manifest_path, reason: "format, version or sealing id do not match its header".into() });
+        let manifest: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Manifest {
+            path: manifest_path.clone(),
+            reason: format!("does not parse: {e}"),
+        })?;
+        if manifest.format != MANIFEST_FORMAT
+            || manifest.version != 2
+            || manifest.seal_id != hex::encode(header.seal_id)
+        {
+            return Err(Error::Manifest {
+                path: manifest_path,
+                reason: "format, version or sealing id do not match its header".into(),
+            });
         }
-        let dir = SealedDir { root: root.to_path_buf(), key: key.clone(), seal_id: header.seal_id, members: manifest.members };
+        let dir = SealedDir {
+            root: root.to_path_buf(),
+            key: key.clone(),
+            seal_id: header.seal_id,
+            members: manifest.members,
+        };
         let listed: BTreeSet<&str> = dir.members.iter().map(|m| m.file.as_str()).collect();
         let present = list_files(root)?;
         for f in &present {
             if f.name != MANIFEST_NAME && !listed.contains(f.name.as_str()) {
-                return Err(Error::MemberAdded { dir: root.to_path_buf(), name: f.name.clone() });
+                return Err(Error::MemberAdded {
+                    dir: root.to_path_buf(),
+                    name: f.name.clone(),
+                });
             }
         }
         let present: BTreeSet<&str> = present.iter().map(|f| f.name.as_str()).collect();
         for m in &dir.members {
             if !present.contains(m.file.as_str()) {
-                return Err(Error::MemberMissing { dir: root.to_path_buf(), name: m.name.clone() });
+                return Err(Error::MemberMissing {
+                    dir: root.to_path_buf(),
+                    name: m.name.clone(),
+                });
             }
-            let mut file = File::open(join(root, &m.file)).map_err(|e| Error::io(join(root, &m.file), e))?;
+            let mut file =
+                File::open(join(root, &m.file)).map_err(|e| Error::io(join(root, &m.file), e))?;
             dir.check_member_header(m, &mut file)?;
         }
         Ok(dir)
@@ -205,7 +236,11 @@ impl SealedDir {
             return Err(Error::ForeignMember { path });
         }
         if h.kind != Kind::Member || h.name != m.name {
-            return Err(Error::MemberSwapped { path, expected: m.name.clone(), found: h.name.clone() });
+            return Err(Error::MemberSwapped {
+                path,
+                expected: m.name.clone(),
+                found: h.name.clone(),
+            });
         }
         if hex::encode(h.mac) != m.header_mac || h.plaintext_len != m.size {
             return Err(Error::ForeignMember { path });
@@ -222,7 +257,10 @@ impl SealedDir {
         self.members
             .iter()
             .find(|m| m.name == name)
-            .ok_or_else(|| Error::MemberMissing { dir: self.root.clone(), name: name.to_string() })
+            .ok_or_else(|| Error::MemberMissing {
+                dir: self.root.clone(),
+                name: name.to_string(),
+            })
     }
 
     /// Decrypts member `name` into zeroize-on-drop memory (all or nothing).
@@ -240,7 +278,11 @@ impl SealedDir {
         let path = join(&self.root, &m.file);
         let mut file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         let v = self.check_member_header(m, &mut file)?;
-        Ok(OpenReader::from_verified(v, std::io::BufReader::with_capacity(1 << 20, file), &path))
+        Ok(OpenReader::from_verified(
+            v,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            &path,
+        ))
     }
 }
 
@@ -254,7 +296,10 @@ pub struct ModelDir {
 enum Inner {
     Plain(BTreeMap<String, PathBuf>),
     Sealed(SealedDir),
-    PaddleV1 { key: Key, files: BTreeMap<String, (PathBuf, bool)> },
+    PaddleV1 {
+        key: Key,
+        files: BTreeMap<String, (PathBuf, bool)>,
+    },
 }
 
 fn sniff(path: &Path) -> Result<Storage> {
@@ -272,10 +317,15 @@ impl ModelDir {
     /// Opens a plain directory, a sealed v2 directory, or a PaddleX v1 directory (`*.encrypted`).
     /// Sealed directories need `key`; [`Error::KeyRequired`] otherwise.
     pub fn open(root: &Path, key: Option<&Key>) -> Result<ModelDir> {
-        let need_key = || Error::KeyRequired { path: root.to_path_buf() };
+        let need_key = || Error::KeyRequired {
+            path: root.to_path_buf(),
+        };
         if root.join(MANIFEST_NAME).exists() {
             let key = key.ok_or_else(need_key)?;
-            return Ok(ModelDir { root: root.to_path_buf(), inner: Inner::Sealed(SealedDir::open(root, key)?) });
+            return Ok(ModelDir {
+                root: root.to_path_buf(),
+                inner: Inner::Sealed(SealedDir::open(root, key)?),
+            });
         }
         let files = list_files(root)?;
         let mut v1_files = BTreeMap::new();
@@ -283,11 +333,18 @@ impl ModelDir {
         for f in &files {
             match sniff(&f.path)? {
                 Storage::SealedV2 => {
-                    return Err(Error::Manifest { path: root.join(MANIFEST_NAME), reason: "missing, but the directory holds sealed members".into() })
+                    return Err(Error::Manifest {
+                        path: root.join(MANIFEST_NAME),
+                        reason: "missing, but the directory holds sealed members".into(),
+                    })
                 }
                 Storage::PaddleV1 => {
                     any_v1 = true;
-                    let name = f.name.strip_suffix(V1_SUFFIX).unwrap_or(&f.name).to_string();
+                    let name = f
+                        .name
+                        .strip_suffix(V1_SUFFIX)
+                        .unwrap_or(&f.name)
+                        .to_string();
                     v1_files.insert(name, (f.path.clone(), true));
                 }
                 Storage::Plain => {
@@ -296,11 +353,17 @@ impl ModelDir {
             }
         }
         let inner = if any_v1 {
-            Inner::PaddleV1 { key: key.ok_or_else(need_key)?.clone(), files: v1_files }
+            Inner::PaddleV1 {
+                key: key.ok_or_else(need_key)?.clone(),
+                files: v1_files,
+            }
         } else {
             Inner::Plain(files.into_iter().map(|f| (f.name, f.path)).collect())
         };
-        Ok(ModelDir { root: root.to_path_buf(), inner })
+        Ok(ModelDir {
+            root: root.to_path_buf(),
+            inner,
+        })
     }
 
     /// The directory this was opened from.
@@ -336,7 +399,10 @@ impl ModelDir {
     /// Plaintext size of member `name`, when known without decrypting.
     pub fn size(&self, name: &str) -> Option<u64> {
         match &self.inner {
-            Inner::Plain(m) => m.get(name).and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+            Inner::Plain(m) => m
+                .get(name)
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len()),
             Inner::Sealed(d) => d.entry(name).ok().map(|m| m.size),
             Inner::PaddleV1 { files, .. } => files.get(name).and_then(|(p, enc)| {
                 let len = std::fs::metadata(p).ok()?.len();
@@ -351,7 +417,10 @@ impl ModelDir {
 
     /// The bytes of member `name` in zeroize-on-drop memory (decrypted and authenticated when sealed).
     pub fn read(&self, name: &str) -> Result<Secret> {
-        let missing = || Error::MemberMissing { dir: self.root.clone(), name: name.to_string() };
+        let missing = || Error::MemberMissing {
+            dir: self.root.clone(),
+            name: name.to_string(),
+        };
         match &self.inner {
             Inner::Plain(m) => read_secret(m.get(name).ok_or_else(missing)?),
             Inner::Sealed(d) => d.read(name),
@@ -371,7 +440,10 @@ impl ModelDir {
     pub fn stream(&self, name: &str) -> Result<(u64, Box<dyn Read + Send + '_>)> {
         match &self.inner {
             Inner::Plain(m) => {
-                let path = m.get(name).ok_or_else(|| Error::MemberMissing { dir: self.root.clone(), name: name.into() })?;
+                let path = m.get(name).ok_or_else(|| Error::MemberMissing {
+                    dir: self.root.clone(),
+                    name: name.into(),
+                })?;
                 let f = File::open(path).map_err(|e| Error::io(path, e))?;
                 let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
                 Ok((len, Box::new(f)))
@@ -409,7 +481,10 @@ pub fn seal_dir(
     let out = OutputDir::prepare(src.root(), dst, opts.force)?;
     let names = src.names();
     if names.is_empty() {
-        return Err(Error::usage(src.root(), "the model directory holds no files"));
+        return Err(Error::usage(
+            src.root(),
+            "the model directory holds no files",
+        ));
     }
     let mut written = Vec::new();
     match opts.format {
@@ -418,16 +493,37 @@ pub fn seal_dir(
             let mut entries = Vec::new();
             for name in &names {
                 if name == MANIFEST_NAME {
-                    return Err(Error::usage(src.root(), format!("a member may not be named {MANIFEST_NAME}")));
+                    return Err(Error::usage(
+                        src.root(),
+                        format!("a member may not be named {MANIFEST_NAME}"),
+                    ));
                 }
-                let src_path = src.member_path(name).unwrap_or_else(|| src.root().join(name));
+                let src_path = src
+                    .member_path(name)
+                    .unwrap_or_else(|| src.root().join(name));
                 let (size, reader) = src.stream(name)?;
-                let mut hashing = HashingReader { inner: reader, ctx: digest::Context::new(&digest::SHA256) };
+                let mut hashing = HashingReader {
+                    inner: reader,
+                    ctx: digest::Context::new(&digest::SHA256),
+                };
                 let file = format!("{name}{SEALED_SUFFIX}");
-                let params = SealParams { kind: Kind::Member, name: name.clone(), seal_id, chunk_log2: opts.chunk_log2 };
+                let params = SealParams {
+                    kind: Kind::Member,
+                    name: name.clone(),
+                    seal_id,
+                    chunk_log2: opts.chunk_log2,
+                };
                 let mut header: Option<Header> = None;
                 out.write_file(&file, &mut |w| {
-                    header = Some(v2::seal_stream(key, &params, size, &mut hashing, w, &src_path, progress)?);
+                    header = Some(v2::seal_stream(
+                        key,
+                        &params,
+                        size,
+                        &mut hashing,
+                        w,
+                        &src_path,
+                        progress,
+                    )?);
                     Ok(())
                 })
                 .map_err(|e| reader_err(e, &src_path))?;
@@ -441,14 +537,38 @@ pub fn seal_dir(
                     sha256: hex::encode(hashing.ctx.finish()),
                     header_mac: hex::encode(header.mac),
                 });
-                written.push(SealedMember { name: name.clone(), file, role, size, encrypted: true });
+                written.push(SealedMember {
+                    name: name.clone(),
+                    file,
+                    role,
+                    size,
+                    encrypted: true,
+                });
             }
-            let manifest = Manifest { format: MANIFEST_FORMAT.into(), version: 2, seal_id: hex::encode(seal_id), members: entries };
+            let manifest = Manifest {
+                format: MANIFEST_FORMAT.into(),
+                version: 2,
+                seal_id: hex::encode(seal_id),
+                members: entries,
+            };
             let json = Secret::new(serde_json::to_vec_pretty(&manifest).expect("serialisable"));
-            let params = SealParams { kind: Kind::Manifest, name: MANIFEST_NAME.into(), seal_id, chunk_log2: opts.chunk_log2 };
+            let params = SealParams {
+                kind: Kind::Manifest,
+                name: MANIFEST_NAME.into(),
+                seal_id,
+                chunk_log2: opts.chunk_log2,
+            };
             out.write_file(MANIFEST_NAME, &mut |w| {
                 let mut input: &[u8] = &json;
-                v2::seal_stream(key, &params, json.len() as u64, &mut input, w, Path::new(MANIFEST_NAME), &|_| {})?;
+                v2::seal_stream(
+                    key,
+                    &params,
+                    json.len() as u64,
+                    &mut input,
+                    w,
+                    Path::new(MANIFEST_NAME),
+                    &|_| {},
+                )?;
                 Ok(())
             })?;
         }
@@ -457,11 +577,27 @@ pub fn seal_dir(
                 let role = Role::of(name);
                 let data = src.read(name)?;
                 let encrypted = matches!(role, Role::Model | Role::Params | Role::Config);
-                let file = if encrypted { format!("{name}{V1_SUFFIX}") } else { name.clone() };
-                let bytes = if encrypted { Secret::new(v1::seal(key, &data)?) } else { data.clone() };
-                out.write_file(&file, &mut |w| w.write_all(&bytes).map_err(|e| Error::io(&file, e)))?;
+                let file = if encrypted {
+                    format!("{name}{V1_SUFFIX}")
+                } else {
+                    name.clone()
+                };
+                let bytes = if encrypted {
+                    Secret::new(v1::seal(key, &data)?)
+                } else {
+                    data.clone()
+                };
+                out.write_file(&file, &mut |w| {
+                    w.write_all(&bytes).map_err(|e| Error::io(&file, e))
+                })?;
                 progress(data.len() as u64);
-                written.push(SealedMember { name: name.clone(), file, role, size: data.len() as u64, encrypted });
+                written.push(SealedMember {
+                    name: name.clone(),
+                    file,
+                    role,
+                    size: data.len() as u64,
+                    encrypted,
+                });
             }
         }
     }
@@ -471,7 +607,9 @@ pub fn seal_dir(
 
 fn reader_err(e: Error, path: &Path) -> Error {
     match e {
-        Error::Io { source, .. } if source.get_ref().is_some_and(|i| i.is::<Error>()) => v2::reader_error(source, path),
+        Error::Io { source, .. } if source.get_ref().is_some_and(|i| i.is::<Error>()) => {
+            v2::reader_error(source, path)
+        }
         other => other,
     }
 }
@@ -490,7 +628,13 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// Seals one file `src` into a new file `dst` (which must not exist), streaming.
-pub fn seal_file(key: &Key, src: &Path, dst: &Path, format: OutputFormat, chunk_log2: u8) -> Result<()> {
+pub fn seal_file(
+    key: &Key,
+    src: &Path,
+    dst: &Path,
+    format: OutputFormat,
+    chunk_log2: u8,
+) -> Result<()> {
     let same = match (std::fs::canonicalize(src), std::fs::canonicalize(dst)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -507,13 +651,26 @@ pub fn seal_file(key: &Key, src: &Path, dst: &Path, format: OutputFormat, chunk_
         OutputFormat::V2 => {
             let mut f = File::open(src).map_err(|e| Error::io(src, e))?;
             let len = f.metadata().map_err(|e| Error::io(src, e))?.len();
-            let params = SealParams { kind: Kind::Member, name, seal_id: v2::random_id()?, chunk_log2 };
-            crate::fsutil::write_new_file(dst, &mut |w| v2::seal_stream(key, &params, len, &mut f, w, src, &|_| {}).map(|_| ()), false)
+            let params = SealParams {
+                kind: Kind::Member,
+                name,
+                seal_id: v2::random_id()?,
+                chunk_log2,
+            };
+            crate::fsutil::write_new_file(
+                dst,
+                &mut |w| v2::seal_stream(key, &params, len, &mut f, w, src, &|_| {}).map(|_| ()),
+                false,
+            )
         }
         OutputFormat::PaddleV1 => {
             let data = read_secret(src)?;
             let sealed = v1::seal(key, &data)?;
-            crate::fsutil::write_new_file(dst, &mut |w| w.write_all(&sealed).map_err(|e| Error::io(dst, e)), false)
+            crate::fsutil::write_new_file(
+                dst,
+                &mut |w| w.write_all(&sealed).map_err(|e| Error::io(dst, e)),
+                false,
+            )
         }
     }
 }
@@ -523,7 +680,9 @@ pub fn open_file(key: &Key, path: &Path) -> Result<Secret> {
     match sniff(path)? {
         Storage::SealedV2 => Ok(v2::open_file(key, path)?.1),
         Storage::PaddleV1 => v1::open(key, &read_secret(path)?, path),
-        Storage::Plain => Err(Error::NotSealed { path: path.to_path_buf() }),
+        Storage::Plain => Err(Error::NotSealed {
+            path: path.to_path_buf(),
+        }),
     }
 }
 
@@ -535,7 +694,9 @@ pub fn open_bytes(key: &Key, data: &[u8], label: &str) -> Result<Secret> {
     } else if v1::looks_like_v1(data) {
         v1::open(key, data, path)
     } else {
-        Err(Error::NotSealed { path: path.to_path_buf() })
+        Err(Error::NotSealed {
+            path: path.to_path_buf(),
+        })
     }
 }
 
@@ -548,7 +709,11 @@ pub fn file_storage(path: &Path) -> Result<Storage> {
 /// disk on purpose: it is the explicit escape hatch.
 pub fn decrypt_file(key: &Key, src: &Path, dst: &Path) -> Result<u64> {
     let plain = open_file(key, src)?;
-    crate::fsutil::write_new_file(dst, &mut |w| w.write_all(&plain).map_err(|e| Error::io(dst, e)), true)?;
+    crate::fsutil::write_new_file(
+        dst,
+        &mut |w| w.write_all(&plain).map_err(|e| Error::io(dst, e)),
+        true,
+    )?;
     Ok(plain.len() as u64)
 }
 
@@ -581,11 +746,31 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
                 OpenReader::new(key, std::io::BufReader::with_capacity(1 << 20, f), path)
                     .and_then(|mut r| hash_stream(&mut r, path))
             }
-            Storage::PaddleV1 => v1::open(key, &read_secret(path)?, path).map(|p| (p.len() as u64, hex::encode(digest::digest(&digest::SHA256, &p)))),
-            Storage::Plain => return Err(Error::NotSealed { path: path.to_path_buf() }),
+            Storage::PaddleV1 => v1::open(key, &read_secret(path)?, path).map(|p| {
+                (
+                    p.len() as u64,
+                    hex::encode(digest::digest(&digest::SHA256, &p)),
+                )
+            }),
+            Storage::Plain => {
+                return Err(Error::NotSealed {
+                    path: path.to_path_buf(),
+                })
+            }
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return Ok(vec![(name.clone(), outcome.map(|(size, sha256)| VerifiedMember { name, size, sha256, storage }))]);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Ok(vec![(
+            name.clone(),
+            outcome.map(|(size, sha256)| VerifiedMember {
+                name,
+                size,
+                sha256,
+                storage,
+            }),
+        )]);
     }
     let dir = ModelDir::open(path, Some(key))?;
     let mut report = Vec::new();
@@ -593,13 +778,23 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
         Inner::Sealed(d) => {
             for m in &d.members {
                 let mpath = join(path, &m.file);
-                let outcome = d.stream(&m.name).and_then(|mut r| hash_stream(&mut r, &mpath)).and_then(|(size, sha)| {
-                    if size != m.size || sha != m.sha256 {
-                        Err(Error::DigestMismatch { path: mpath.clone() })
-                    } else {
-                        Ok(VerifiedMember { name: m.name.clone(), size, sha256: sha, storage: Storage::SealedV2 })
-                    }
-                });
+                let outcome = d
+                    .stream(&m.name)
+                    .and_then(|mut r| hash_stream(&mut r, &mpath))
+                    .and_then(|(size, sha)| {
+                        if size != m.size || sha != m.sha256 {
+                            Err(Error::DigestMismatch {
+                                path: mpath.clone(),
+                            })
+                        } else {
+                            Ok(VerifiedMember {
+                                name: m.name.clone(),
+                                size,
+                                sha256: sha,
+                                storage: Storage::SealedV2,
+                            })
+                        }
+                    });
                 report.push((m.name.clone(), outcome));
             }
         }
@@ -609,12 +804,20 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
                     name: name.clone(),
                     size: p.len() as u64,
                     sha256: hex::encode(digest::digest(&digest::SHA256, &p)),
-                    storage: if *encrypted { Storage::PaddleV1 } else { Storage::Plain },
+                    storage: if *encrypted {
+                        Storage::PaddleV1
+                    } else {
+                        Storage::Plain
+                    },
                 });
                 report.push((name.clone(), outcome));
             }
         }
-        Inner::Plain(_) => return Err(Error::NotSealed { path: path.to_path_buf() }),
+        Inner::Plain(_) => {
+            return Err(Error::NotSealed {
+                path: path.to_path_buf(),
+            })
+        }
     }
     Ok(report)
 }
@@ -653,8 +856,15 @@ pub struct InspectEntry {
 pub fn inspect(path: &Path) -> Result<Vec<InspectEntry>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let files = if meta.is_file() {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        vec![SourceFile { name, path: path.to_path_buf(), size: meta.len() }]
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        vec![SourceFile {
+            name,
+            path: path.to_path_buf(),
+            size: meta.len(),
+        }]
     } else {
         list_files(path)?
     };
@@ -665,7 +875,13 @@ pub fn inspect(path: &Path) -> Result<Vec<InspectEntry>> {
             let mut file = File::open(&f.path).map_err(|e| Error::io(&f.path, e))?;
             match v2::read_header(&mut file, &f.path) {
                 Ok(h) => {
-                    let problem = (h.sealed_len() != f.size).then(|| format!("file is {} bytes, header requires {}", f.size, h.sealed_len()));
+                    let problem = (h.sealed_len() != f.size).then(|| {
+                        format!(
+                            "file is {} bytes, header requires {}",
+                            f.size,
+                            h.sealed_len()
+                        )
+                    });
                     (Some(h), problem)
                 }
                 Err(e) => (None, Some(e.to_string())),
@@ -673,7 +889,13 @@ pub fn inspect(path: &Path) -> Result<Vec<InspectEntry>> {
         } else {
             (None, None)
         };
-        out.push(InspectEntry { file: f.name, storage, file_size: f.size, header, problem });
+        out.push(InspectEntry {
+            file: f.name,
+            storage,
+            file_size: f.size,
+            header,
+            problem,
+        });
     }
     Ok(out)
 }

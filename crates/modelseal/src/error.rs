@@ -33,7 +33,10 @@ pub enum Error {
     },
     /// A key string that is not base64 of exactly 32 bytes.
     #[error("invalid key{}: {reason}", origin_suffix(origin))]
-    BadKey { origin: Option<String>, reason: String },
+    BadKey {
+        origin: Option<String>,
+        reason: String,
+    },
     /// The operation needs a key and none was given.
     #[error("{}: this model is sealed; give a key with --key-file, MODELSEAL_KEY or --key", path.display())]
     KeyRequired { path: PathBuf },
@@ -54,13 +57,25 @@ pub enum Error {
     HeaderCorrupted { path: PathBuf, reason: String },
     /// A payload chunk failed authentication.
     #[error("{}: corrupted or tampered data in chunk {chunk} of {chunks}", path.display())]
-    ChunkCorrupted { path: PathBuf, chunk: u64, chunks: u64 },
+    ChunkCorrupted {
+        path: PathBuf,
+        chunk: u64,
+        chunks: u64,
+    },
     /// The file is shorter than its header says.
     #[error("{}: truncated: {actual} bytes, the header requires {expected}", path.display())]
-    Truncated { path: PathBuf, expected: u64, actual: u64 },
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
     /// The file is longer than its header says.
     #[error("{}: {actual} bytes where the header requires {expected}: data was appended", path.display())]
-    Extended { path: PathBuf, expected: u64, actual: u64 },
+    Extended {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
     /// A member listed in the manifest is absent.
     #[error("{}: member '{name}' listed in the manifest is missing", dir.display())]
     MemberMissing { dir: PathBuf, name: String },
@@ -69,7 +84,11 @@ pub enum Error {
     MemberAdded { dir: PathBuf, name: String },
     /// A member file carries another member's data (files swapped or renamed).
     #[error("{}: holds member '{found}' where '{expected}' belongs (members swapped or renamed)", path.display())]
-    MemberSwapped { path: PathBuf, expected: String, found: String },
+    MemberSwapped {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     /// A member file comes from another sealing of the directory, or was replaced.
     #[error("{}: member does not belong to this sealing (taken from another sealed directory or replaced)", path.display())]
     ForeignMember { path: PathBuf },
@@ -88,7 +107,10 @@ pub enum Error {
 }
 
 fn origin_suffix(origin: &Option<String>) -> String {
-    origin.as_ref().map(|o| format!(" from {o}")).unwrap_or_default()
+    origin
+        .as_ref()
+        .map(|o| format!(" from {o}"))
+        .unwrap_or_default()
 }
 
 impl Error {
@@ -96,7 +118,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Io { .. } | Error::Random => ErrorKind::Io,
-            Error::BadKey { .. } | Error::KeyRequired { .. } | Error::Usage { .. } => ErrorKind::Usage,
+            Error::BadKey { .. } | Error::KeyRequired { .. } | Error::Usage { .. } => {
+                ErrorKind::Usage
+            }
             Error::NotSealed { .. } | Error::UnsupportedVersion { .. } => ErrorKind::Unsupported,
             Error::WrongKey { .. } => ErrorKind::WrongKey,
             Error::HeaderCorrupted { .. }
@@ -139,11 +163,17 @@ impl Error {
     }
 
     pub(crate) fn io(path: impl AsRef<Path>, source: std::io::Error) -> Error {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 
     pub(crate) fn usage(path: impl AsRef<Path>, reason: impl Into<String>) -> Error {
-        Error::Usage { path: path.as_ref().to_path_buf(), reason: reason.into() }
+        Error::Usage {
+            path: path.as_ref().to_path_buf(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -33,7 +33,10 @@ pub fn list_files(root: &Path) -> Result<Vec<SourceFile>> {
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>, depth: usize) -> Result<()> {
     if depth > 64 {
-        return Err(Error::usage(dir, "directory nesting deeper than 64 levels (a symbolic link loop?)"));
+        return Err(Error::usage(
+            dir,
+            "directory nesting deeper than 64 levels (a symbolic link loop?)",
+        ));
     }
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -52,7 +55,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>, depth: usize) -> Res
                         .to_string(),
                 );
             }
-            out.push(SourceFile { name: parts.join("/"), path, size: meta.len() });
+            out.push(SourceFile {
+                name: parts.join("/"),
+                path,
+                size: meta.len(),
+            });
         } else {
             return Err(Error::usage(&path, "not a regular file or directory"));
         }
@@ -64,12 +71,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>, depth: usize) -> Res
 pub fn read_secret(path: &Path) -> Result<Secret> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
-    let len = usize::try_from(len).map_err(|_| Error::usage(path, "too large to read into memory"))?;
+    let len =
+        usize::try_from(len).map_err(|_| Error::usage(path, "too large to read into memory"))?;
     let mut buf = Secret::zeroed(len);
     f.read_exact(&mut buf).map_err(|e| Error::io(path, e))?;
     let mut probe = [0u8; 1];
     if f.read(&mut probe).map_err(|e| Error::io(path, e))? != 0 {
-        return Err(Error::SourceChanged { path: path.to_path_buf(), reason: "grew while being read".into() });
+        return Err(Error::SourceChanged {
+            path: path.to_path_buf(),
+            reason: "grew while being read".into(),
+        });
     }
     Ok(buf)
 }
@@ -78,7 +89,9 @@ pub fn read_secret(path: &Path) -> Result<Secret> {
 pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut buf = Vec::with_capacity(n);
-    f.take(n as u64).read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+    f.take(n as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
     Ok(buf)
 }
 
@@ -103,9 +116,16 @@ fn split_parent(path: &Path) -> Result<(PathBuf, String)> {
 
 /// Writes a new file atomically: a temporary file beside it, then a link that fails if `path` exists.
 /// With `private`, the file is created with mode 0600 (Unix).
-pub fn write_new_file(path: &Path, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>, private: bool) -> Result<()> {
+pub fn write_new_file(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    private: bool,
+) -> Result<()> {
     if fs::symlink_metadata(path).is_ok() {
-        return Err(Error::usage(path, "already exists; refusing to overwrite it"));
+        return Err(Error::usage(
+            path,
+            "already exists; refusing to overwrite it",
+        ));
     }
     let (parent, name) = split_parent(path)?;
     let tmp = parent.join(format!(".{name}.tmp-{}", random_suffix()?));
@@ -121,18 +141,26 @@ pub fn write_new_file(path: &Path, write: &mut dyn FnMut(&mut dyn Write) -> Resu
     let guard = RemoveOnDrop(Some(tmp.clone()));
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     write(&mut w)?;
-    let file = w.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(&tmp, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
     match fs::hard_link(&tmp, path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Error::usage(path, "already exists; refusing to overwrite it"));
+            return Err(Error::usage(
+                path,
+                "already exists; refusing to overwrite it",
+            ));
         }
         Err(_) => {
             // File systems without hard links: check, then rename.
             if fs::symlink_metadata(path).is_ok() {
-                return Err(Error::usage(path, "already exists; refusing to overwrite it"));
+                return Err(Error::usage(
+                    path,
+                    "already exists; refusing to overwrite it",
+                ));
             }
             fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
         }
@@ -165,7 +193,9 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     let path = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map_err(|e| Error::io(".", e))?.join(path)
+        std::env::current_dir()
+            .map_err(|e| Error::io(".", e))?
+            .join(path)
     };
     let mut rest = Vec::new();
     let mut cur = path.as_path();
@@ -191,28 +221,50 @@ impl OutputDir {
         let src_abs = fs::canonicalize(src).map_err(|e| Error::io(src, e))?;
         let dst_abs = absolute(dst)?;
         if dst_abs == src_abs {
-            return Err(Error::usage(dst, "the save directory is the model directory itself"));
+            return Err(Error::usage(
+                dst,
+                "the save directory is the model directory itself",
+            ));
         }
         if dst_abs.starts_with(&src_abs) {
-            return Err(Error::usage(dst, format!("the save directory is inside the model directory {}", src.display())));
+            return Err(Error::usage(
+                dst,
+                format!(
+                    "the save directory is inside the model directory {}",
+                    src.display()
+                ),
+            ));
         }
         if let Ok(meta) = fs::symlink_metadata(&dst_abs) {
             if !meta.is_dir() {
                 return Err(Error::usage(dst, "exists and is not a directory"));
             }
-            let non_empty = fs::read_dir(&dst_abs).map_err(|e| Error::io(dst, e))?.next().is_some();
+            let non_empty = fs::read_dir(&dst_abs)
+                .map_err(|e| Error::io(dst, e))?
+                .next()
+                .is_some();
             if non_empty && !force {
-                return Err(Error::usage(dst, "exists and is not empty; pass --force to replace it"));
+                return Err(Error::usage(
+                    dst,
+                    "exists and is not empty; pass --force to replace it",
+                ));
             }
             if src_abs.starts_with(&dst_abs) {
-                return Err(Error::usage(dst, "contains the model directory; replacing it would delete the input"));
+                return Err(Error::usage(
+                    dst,
+                    "contains the model directory; replacing it would delete the input",
+                ));
             }
         }
         let (parent, name) = split_parent(&dst_abs)?;
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         let tmp = parent.join(format!(".{name}.modelseal-tmp-{}", random_suffix()?));
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        Ok(OutputDir { tmp, dst: dst_abs, committed: false })
+        Ok(OutputDir {
+            tmp,
+            dst: dst_abs,
+            committed: false,
+        })
     }
 
     /// Path of the temporary directory to write into.
@@ -221,15 +273,25 @@ impl OutputDir {
     }
 
     /// Creates a file (and its parent folders) at `rel` inside the temporary directory and fills it.
-    pub fn write_file(&self, rel: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()> {
+    pub fn write_file(
+        &self,
+        rel: &str,
+        write: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    ) -> Result<()> {
         let path = self.tmp.join(rel);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| Error::io(&path, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut w)?;
-        let file = w.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| Error::io(&path, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&path, e))
     }
 

@@ -47,7 +47,10 @@ impl Key {
     fn parse(text: &str, origin: Option<String>) -> Result<Key> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(Error::BadKey { origin, reason: "the key is empty".into() });
+            return Err(Error::BadKey {
+                origin,
+                reason: "the key is empty".into(),
+            });
         }
         let decoded = Zeroizing::new(LENIENT.decode(trimmed).map_err(|e| Error::BadKey {
             origin: origin.clone(),
@@ -102,7 +105,10 @@ pub enum KeyOrigin {
 
 /// Resolves the key of a command: `key_file` (`-` = stdin) first, then `MODELSEAL_KEY`, then `key_arg`.
 /// Returns the key and where it came from, or `None` when no source gives one.
-pub fn resolve_key(key_file: Option<&Path>, key_arg: Option<&str>) -> Result<Option<(Key, KeyOrigin)>> {
+pub fn resolve_key(
+    key_file: Option<&Path>,
+    key_arg: Option<&str>,
+) -> Result<Option<(Key, KeyOrigin)>> {
     if let Some(path) = key_file {
         let mut text = Zeroizing::new(String::new());
         let origin = if path == Path::new("-") {
@@ -153,12 +159,22 @@ mod tests {
         assert_eq!(&k.as_bytes()[..], b"12345678123456781234567812345678");
         let k2 = Key::from_base64(" MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg\n").unwrap();
         assert_eq!(k.as_bytes(), k2.as_bytes());
-        assert_eq!(&*k.to_base64(), "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=");
+        assert_eq!(
+            &*k.to_base64(),
+            "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg="
+        );
     }
 
     #[test]
     fn rejects_wrong_lengths_and_garbage() {
-        for bad in ["", "   ", "MTIz", "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2NzgA", "not base64!!", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaA=="] {
+        for bad in [
+            "",
+            "   ",
+            "MTIz",
+            "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2NzgA",
+            "not base64!!",
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaA==",
+        ] {
             let err = Key::from_base64(bad).unwrap_err();
             assert!(matches!(err, Error::BadKey { .. }), "{bad:?}: {err}");
             assert_eq!(err.kind(), crate::ErrorKind::Usage);

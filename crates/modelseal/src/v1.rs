@@ -48,37 +48,63 @@ fn cipher(key: &Key) -> (Aes256Gcm16, [u8; 16]) {
 pub fn open(key: &Key, data: &[u8], path: &Path) -> Result<Secret> {
     let decoded;
     let raw: &[u8] = if data.starts_with(BASE64_MAGIC) {
-        let text: Vec<u8> = data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        decoded = base64::engine::general_purpose::STANDARD.decode(&text).map_err(|e| Error::HeaderCorrupted {
-            path: path.to_path_buf(),
-            reason: format!("base64-wrapped PaddleX file does not decode: {e}"),
-        })?;
+        let text: Vec<u8> = data
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        decoded = base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .map_err(|e| Error::HeaderCorrupted {
+                path: path.to_path_buf(),
+                reason: format!("base64-wrapped PaddleX file does not decode: {e}"),
+            })?;
         &decoded
     } else {
         data
     };
     if !raw.starts_with(b"PADDLE") {
-        return Err(Error::NotSealed { path: path.to_path_buf() });
+        return Err(Error::NotSealed {
+            path: path.to_path_buf(),
+        });
     }
     if raw.len() < 7 || raw[6] != b'1' {
-        return Err(Error::UnsupportedVersion { path: path.to_path_buf(), version: raw.get(6).copied().unwrap_or(0) });
+        return Err(Error::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version: raw.get(6).copied().unwrap_or(0),
+        });
     }
     let min = (HEADER_LEN + TAG_LEN) as u64;
     if (raw.len() as u64) < min {
-        return Err(Error::Truncated { path: path.to_path_buf(), expected: min, actual: raw.len() as u64 });
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            expected: min,
+            actual: raw.len() as u64,
+        });
     }
     let check = key_check(key);
     let stored = &raw[7..71];
     // Constant-time comparison of the whole 64-character field.
-    if stored.iter().zip(check.iter()).fold(0u8, |a, (x, y)| a | (x ^ y)) != 0 {
-        return Err(Error::WrongKey { path: path.to_path_buf() });
+    if stored
+        .iter()
+        .zip(check.iter())
+        .fold(0u8, |a, (x, y)| a | (x ^ y))
+        != 0
+    {
+        return Err(Error::WrongKey {
+            path: path.to_path_buf(),
+        });
     }
     let body = &raw[HEADER_LEN..raw.len() - TAG_LEN];
     let tag = Tag::<U16>::clone_from_slice(&raw[raw.len() - TAG_LEN..]);
     let mut out = Secret::new(body.to_vec());
     let (c, iv) = cipher(key);
     c.decrypt_in_place_detached(Nonce::<U16>::from_slice(&iv), b"", &mut out, &tag)
-        .map_err(|_| Error::ChunkCorrupted { path: path.to_path_buf(), chunk: 0, chunks: 1 })?;
+        .map_err(|_| Error::ChunkCorrupted {
+            path: path.to_path_buf(),
+            chunk: 0,
+            chunks: 1,
+        })?;
     Ok(out)
 }
 
@@ -112,8 +138,17 @@ mod tests {
         let key = Key::from_base64(KAT_KEY).unwrap();
         let sealed = seal(&key, b"hello world !").unwrap();
         assert_eq!(sealed.len(), 164);
-        assert_eq!(&sealed[..71], b"PADDLE1fed9efbd5a8ef6820d639dbcb831daf9d6308312cc73d6188beb54a9a148e29a");
-        assert_eq!(hex::encode(&sealed[135..]), "3dd5cde1cb317a9052bbb78637cd4c298f70383096a51d9636acf5ed8e");
-        assert_eq!(&*open(&key, &sealed, Path::new("kat")).unwrap(), b"hello world !");
+        assert_eq!(
+            &sealed[..71],
+            b"PADDLE1fed9efbd5a8ef6820d639dbcb831daf9d6308312cc73d6188beb54a9a148e29a"
+        );
+        assert_eq!(
+            hex::encode(&sealed[135..]),
+            "3dd5cde1cb317a9052bbb78637cd4c298f70383096a51d9636acf5ed8e"
+        );
+        assert_eq!(
+            &*open(&key, &sealed, Path::new("kat")).unwrap(),
+            b"hello world !"
+        );
     }
 }

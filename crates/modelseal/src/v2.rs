@@ -153,7 +153,11 @@ impl ParseError {
         match self {
             ParseError::NotSealed => Error::NotSealed { path },
             ParseError::Version(version) => Error::UnsupportedVersion { path, version },
-            ParseError::Short(n) => Error::Truncated { path, expected: n as u64, actual: available },
+            ParseError::Short(n) => Error::Truncated {
+                path,
+                expected: n as u64,
+                actual: available,
+            },
             ParseError::Malformed(reason) => Error::HeaderCorrupted { path, reason },
         }
     }
@@ -180,26 +184,38 @@ pub fn parse_header(buf: &[u8]) -> Result<Header, ParseError> {
         k => return Err(ParseError::Malformed(format!("unknown kind byte {k}"))),
     };
     if buf[9] != AEAD_AES_256_GCM {
-        return Err(ParseError::Malformed(format!("unknown cipher id {}", buf[9])));
+        return Err(ParseError::Malformed(format!(
+            "unknown cipher id {}",
+            buf[9]
+        )));
     }
     let chunk_log2 = buf[10];
     if !CHUNK_LOG2_RANGE.contains(&chunk_log2) {
-        return Err(ParseError::Malformed(format!("chunk size exponent {chunk_log2} out of range")));
+        return Err(ParseError::Malformed(format!(
+            "chunk size exponent {chunk_log2} out of range"
+        )));
     }
     if buf[11] != 0 {
-        return Err(ParseError::Malformed(format!("reserved flags byte is {} (must be 0)", buf[11])));
+        return Err(ParseError::Malformed(format!(
+            "reserved flags byte is {} (must be 0)",
+            buf[11]
+        )));
     }
     let plaintext_len = u64::from_le_bytes(buf[12..20].try_into().expect("8 bytes"));
     // Bound so that every offset computation fits in u64 and the chunk counter in u32.
     let max_chunks = 1u64 << 32;
     if plaintext_len > (1u64 << 62) || plaintext_len.div_ceil(1u64 << chunk_log2) > max_chunks {
-        return Err(ParseError::Malformed(format!("plaintext length {plaintext_len} too large")));
+        return Err(ParseError::Malformed(format!(
+            "plaintext length {plaintext_len} too large"
+        )));
     }
     let seal_id: [u8; 16] = buf[20..36].try_into().expect("16 bytes");
     let salt: [u8; 32] = buf[36..68].try_into().expect("32 bytes");
     let name_len = u16::from_le_bytes([buf[68], buf[69]]) as usize;
     if name_len == 0 || name_len > MAX_NAME_LEN {
-        return Err(ParseError::Malformed(format!("name length {name_len} out of range")));
+        return Err(ParseError::Malformed(format!(
+            "name length {name_len} out of range"
+        )));
     }
     let total = FIXED_LEN + name_len + TRAILER_LEN;
     if buf.len() < total {
@@ -256,13 +272,23 @@ fn derive(key: &Key, kind: Kind, salt: &[u8; 32], name: &str) -> FileKeys {
     let mut mac_bytes = Zeroizing::new([0u8; 32]);
     expand(&prk, &[LABEL_MAC], &mut mac_bytes[..]);
     let mut aead_bytes = Zeroizing::new([0u8; 32]);
-    expand(&prk, &[LABEL_AEAD, &kind_byte, name.as_bytes()], &mut aead_bytes[..]);
+    expand(
+        &prk,
+        &[LABEL_AEAD, &kind_byte, name.as_bytes()],
+        &mut aead_bytes[..],
+    );
     let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
-    expand(&prk, &[LABEL_NONCE, &kind_byte, name.as_bytes()], &mut nonce_prefix);
+    expand(
+        &prk,
+        &[LABEL_NONCE, &kind_byte, name.as_bytes()],
+        &mut nonce_prefix,
+    );
     FileKeys {
         commitment,
         mac_key: hmac::Key::new(hmac::HMAC_SHA256, &mac_bytes[..]),
-        aead: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &aead_bytes[..]).expect("32-byte key")),
+        aead: LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &aead_bytes[..]).expect("32-byte key"),
+        ),
         nonce_prefix,
     }
 }
@@ -296,10 +322,18 @@ impl Verified {
 pub fn verify_header(key: &Key, header: Header, path: &Path) -> Result<Verified> {
     let keys = derive(key, header.kind, &header.salt, &header.name);
     if !ct_eq(&keys.commitment, &header.commitment) {
-        return Err(Error::WrongKey { path: path.to_path_buf() });
+        return Err(Error::WrongKey {
+            path: path.to_path_buf(),
+        });
     }
-    hmac::verify(&keys.mac_key, &header.encode_authenticated_part(), &header.mac).map_err(|_| {
-        Error::HeaderCorrupted { path: path.to_path_buf(), reason: "header authentication tag does not verify".into() }
+    hmac::verify(
+        &keys.mac_key,
+        &header.encode_authenticated_part(),
+        &header.mac,
+    )
+    .map_err(|_| Error::HeaderCorrupted {
+        path: path.to_path_buf(),
+        reason: "header authentication tag does not verify".into(),
     })?;
     Ok(Verified { header, keys })
 }
@@ -320,7 +354,12 @@ pub struct SealParams {
 impl SealParams {
     /// Parameters for a single member with a fresh random sealing id and the default chunk size.
     pub fn member(name: &str) -> Result<SealParams> {
-        Ok(SealParams { kind: Kind::Member, name: name.to_string(), seal_id: random_id()?, chunk_log2: DEFAULT_CHUNK_LOG2 })
+        Ok(SealParams {
+            kind: Kind::Member,
+            name: name.to_string(),
+            seal_id: random_id()?,
+            chunk_log2: DEFAULT_CHUNK_LOG2,
+        })
     }
 }
 
@@ -331,12 +370,23 @@ pub fn random_id() -> Result<[u8; 16]> {
     Ok(id)
 }
 
-fn new_header(key: &Key, params: &SealParams, plaintext_len: u64, path: &Path) -> Result<(Header, FileKeys)> {
+fn new_header(
+    key: &Key,
+    params: &SealParams,
+    plaintext_len: u64,
+    path: &Path,
+) -> Result<(Header, FileKeys)> {
     if params.name.is_empty() || params.name.len() > MAX_NAME_LEN {
-        return Err(Error::usage(path, format!("member name must be 1..={MAX_NAME_LEN} bytes")));
+        return Err(Error::usage(
+            path,
+            format!("member name must be 1..={MAX_NAME_LEN} bytes"),
+        ));
     }
     if !CHUNK_LOG2_RANGE.contains(&params.chunk_log2) {
-        return Err(Error::usage(path, format!("chunk size exponent {} out of range", params.chunk_log2)));
+        return Err(Error::usage(
+            path,
+            format!("chunk size exponent {} out of range", params.chunk_log2),
+        ));
     }
     let mut salt = [0u8; 32];
     fill_random(&mut salt)?;
@@ -352,7 +402,10 @@ fn new_header(key: &Key, params: &SealParams, plaintext_len: u64, path: &Path) -
         mac: [0u8; 32],
     };
     if parse_header(&header.encode()).is_err() {
-        return Err(Error::usage(path, format!("{plaintext_len} bytes is too large for one sealed file")));
+        return Err(Error::usage(
+            path,
+            format!("{plaintext_len} bytes is too large for one sealed file"),
+        ));
     }
     let tag = hmac::sign(&keys.mac_key, &header.encode_authenticated_part());
     header.mac.copy_from_slice(tag.as_ref());
@@ -382,7 +435,9 @@ pub fn seal_stream(
     let mut index = 0u64;
     while index < count {
         let n = (count - index).min(batch_chunks as u64) as usize;
-        let batch_len: usize = (0..n).map(|j| header.chunk_plain_len(index + j as u64)).sum();
+        let batch_len: usize = (0..n)
+            .map(|j| header.chunk_plain_len(index + j as u64))
+            .sum();
         read_exact_or(input, &mut buf[..batch_len], src)?;
         buf[..batch_len]
             .par_chunks_mut(chunk)
@@ -392,7 +447,11 @@ pub fn seal_stream(
                 let i = index + j as u64;
                 let t = keys
                     .aead
-                    .seal_in_place_separate_tag(nonce(&keys.nonce_prefix, i, i + 1 == count), aad, data)
+                    .seal_in_place_separate_tag(
+                        nonce(&keys.nonce_prefix, i, i + 1 == count),
+                        aad,
+                        data,
+                    )
                     .expect("chunk within AES-GCM limits");
                 tag.copy_from_slice(t.as_ref());
             });
@@ -416,7 +475,12 @@ pub fn seal_stream(
     let mut probe = [0u8; 1];
     match input.read(&mut probe) {
         Ok(0) => {}
-        Ok(_) => return Err(Error::SourceChanged { path: src.to_path_buf(), reason: format!("longer than {len} bytes") }),
+        Ok(_) => {
+            return Err(Error::SourceChanged {
+                path: src.to_path_buf(),
+                reason: format!("longer than {len} bytes"),
+            })
+        }
         Err(e) => return Err(Error::io(src, e)),
     }
     Ok(header)
@@ -425,7 +489,10 @@ pub fn seal_stream(
 fn read_exact_or(input: &mut dyn Read, buf: &mut [u8], src: &Path) -> Result<()> {
     input.read_exact(buf).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            Error::SourceChanged { path: src.to_path_buf(), reason: "shorter than when sealing started".into() }
+            Error::SourceChanged {
+                path: src.to_path_buf(),
+                reason: "shorter than when sealing started".into(),
+            }
         } else {
             Error::io(src, e)
         }
@@ -436,38 +503,62 @@ fn read_exact_or(input: &mut dyn Read, buf: &mut [u8], src: &Path) -> Result<()>
 pub fn seal_bytes(key: &Key, params: &SealParams, plaintext: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(plaintext.len() + 256 + plaintext.len() / 4096);
     let mut input = plaintext;
-    seal_stream(key, params, plaintext.len() as u64, &mut input, &mut out, Path::new("<memory>"), &|_| {})?;
+    seal_stream(
+        key,
+        params,
+        plaintext.len() as u64,
+        &mut input,
+        &mut out,
+        Path::new("<memory>"),
+        &|_| {},
+    )?;
     Ok(out)
 }
 
 fn check_length(header: &Header, actual: u64, path: &Path) -> Result<()> {
     let expected = header.sealed_len();
     if actual < expected {
-        return Err(Error::Truncated { path: path.to_path_buf(), expected, actual });
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            actual,
+        });
     }
     if actual > expected {
-        return Err(Error::Extended { path: path.to_path_buf(), expected, actual });
+        return Err(Error::Extended {
+            path: path.to_path_buf(),
+            expected,
+            actual,
+        });
     }
     Ok(())
 }
 
-fn decrypt_chunks(
-    v: &Verified,
-    out: &mut [u8],
-    path: &Path,
-    fetch: &(dyn Fn(u64, &mut [u8], &mut [u8; TAG_LEN]) -> Result<()> + Sync),
-) -> Result<()> {
+/// Fills chunk `i`'s ciphertext and tag buffers from wherever the sealed bytes are.
+type FetchChunk<'a> = dyn Fn(u64, &mut [u8], &mut [u8; TAG_LEN]) -> Result<()> + Sync + 'a;
+
+fn decrypt_chunks(v: &Verified, out: &mut [u8], path: &Path, fetch: &FetchChunk<'_>) -> Result<()> {
     let h = &v.header;
     let count = h.chunk_count();
     let aad = Aad::from(h.mac);
-    let failure = |i: u64| Error::ChunkCorrupted { path: path.to_path_buf(), chunk: i, chunks: count };
+    let failure = |i: u64| Error::ChunkCorrupted {
+        path: path.to_path_buf(),
+        chunk: i,
+        chunks: count,
+    };
     if h.plaintext_len == 0 {
         let mut tag = [0u8; TAG_LEN];
         fetch(0, &mut [], &mut tag)?;
         return v
             .keys
             .aead
-            .open_in_place_separate_tag(nonce(&v.keys.nonce_prefix, 0, true), aad, aead::Tag::from(tag), &mut [], 0..)
+            .open_in_place_separate_tag(
+                nonce(&v.keys.nonce_prefix, 0, true),
+                aad,
+                aead::Tag::from(tag),
+                &mut [],
+                0..,
+            )
             .map(|_| ())
             .map_err(|_| failure(0));
     }
@@ -482,7 +573,13 @@ fn decrypt_chunks(
             }
             v.keys
                 .aead
-                .open_in_place_separate_tag(nonce(&v.keys.nonce_prefix, i, i + 1 == count), aad, aead::Tag::from(tag), data, 0..)
+                .open_in_place_separate_tag(
+                    nonce(&v.keys.nonce_prefix, i, i + 1 == count),
+                    aad,
+                    aead::Tag::from(tag),
+                    data,
+                    0..,
+                )
                 .err()
                 .map(|_| (i, failure(i)))
         })
@@ -580,15 +677,23 @@ pub fn open_verified_file(v: &Verified, file: &File, path: &Path) -> Result<(Hea
     let h = &v.header;
     let actual = file.metadata().map_err(|e| Error::io(path, e))?.len();
     check_length(h, actual, path)?;
-    let len = usize::try_from(h.plaintext_len)
-        .map_err(|_| Error::usage(path, "too large to open in memory on this platform; use the streaming reader"))?;
+    let len = usize::try_from(h.plaintext_len).map_err(|_| {
+        Error::usage(
+            path,
+            "too large to open in memory on this platform; use the streaming reader",
+        )
+    })?;
     let mut out = Secret::zeroed(len);
     decrypt_chunks(v, &mut out, path, &|i, chunk, tag| {
         let off = h.chunk_offset(i);
         read_exact_at(file, chunk, off)
             .and_then(|_| read_exact_at(file, tag, off + chunk.len() as u64))
             .map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => Error::Truncated { path: path.to_path_buf(), expected: h.sealed_len(), actual },
+                io::ErrorKind::UnexpectedEof => Error::Truncated {
+                    path: path.to_path_buf(),
+                    expected: h.sealed_len(),
+                    actual,
+                },
                 _ => Error::io(path, e),
             })
     })?;
@@ -619,7 +724,8 @@ impl<R: Read> OpenReader<R> {
         let header = match parse_header(&buf) {
             Err(ParseError::Short(need)) if got == FIXED_LEN => {
                 buf.resize(need, 0);
-                let more = read_up_to(&mut inner, &mut buf[FIXED_LEN..]).map_err(|e| Error::io(path, e))?;
+                let more = read_up_to(&mut inner, &mut buf[FIXED_LEN..])
+                    .map_err(|e| Error::io(path, e))?;
                 buf.truncate(FIXED_LEN + more);
                 parse_header(&buf).map_err(|e| e.into_error(path, buf.len() as u64))?
             }
@@ -632,7 +738,16 @@ impl<R: Read> OpenReader<R> {
     /// A reader over the chunks that follow an already verified header.
     pub fn from_verified(v: Verified, inner: R, path: &Path) -> OpenReader<R> {
         let cap = v.header.chunk_size() as usize + TAG_LEN;
-        OpenReader { inner, v, path: path.to_path_buf(), buf: Zeroizing::new(vec![0u8; cap]), pos: 0, filled: 0, next: 0, finished: false }
+        OpenReader {
+            inner,
+            v,
+            path: path.to_path_buf(),
+            buf: Zeroizing::new(vec![0u8; cap]),
+            pos: 0,
+            filled: 0,
+            next: 0,
+            finished: false,
+        }
     }
 
     /// The verified header.
@@ -653,7 +768,11 @@ impl<R: Read> OpenReader<R> {
         let got = read_up_to(&mut self.inner, &mut self.buf[..want])?;
         if got < want {
             let actual = h.chunk_offset(i) + got as u64;
-            let e = Error::Truncated { path: self.path.clone(), expected: h.sealed_len(), actual };
+            let e = Error::Truncated {
+                path: self.path.clone(),
+                expected: h.sealed_len(),
+                actual,
+            };
             return Err(self.fail(e));
         }
         let last = i + 1 == count;
@@ -664,16 +783,30 @@ impl<R: Read> OpenReader<R> {
             .v
             .keys
             .aead
-            .open_in_place_separate_tag(nonce(&self.v.keys.nonce_prefix, i, last), aad, aead::Tag::from(tag), data, 0..)
+            .open_in_place_separate_tag(
+                nonce(&self.v.keys.nonce_prefix, i, last),
+                aad,
+                aead::Tag::from(tag),
+                data,
+                0..,
+            )
             .is_err()
         {
-            let e = Error::ChunkCorrupted { path: self.path.clone(), chunk: i, chunks: count };
+            let e = Error::ChunkCorrupted {
+                path: self.path.clone(),
+                chunk: i,
+                chunks: count,
+            };
             return Err(self.fail(e));
         }
         if last {
             let mut probe = [0u8; 1];
             if read_up_to(&mut self.inner, &mut probe)? != 0 {
-                let e = Error::Extended { path: self.path.clone(), expected: h.sealed_len(), actual: h.sealed_len() + 1 };
+                let e = Error::Extended {
+                    path: self.path.clone(),
+                    expected: h.sealed_len(),
+                    actual: h.sealed_len() + 1,
+                };
                 return Err(self.fail(e));
             }
             self.finished = true;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i * 31 + seed as usize * 17) % 253) as u8).collect()
+    (0..n)
+        .map(|i| ((i * 31 + seed as usize * 17) % 253) as u8)
+        .collect()
 }
 
 fn make_dir(root: &Path, files: &[(&str, usize)]) -> Vec<(String, Vec<u8>)> {
@@ -24,17 +26,29 @@ fn make_dir(root: &Path, files: &[(&str, usize)]) -> Vec<(String, Vec<u8>)> {
 }
 
 fn opts(chunk_log2: u8) -> SealOptions {
-    SealOptions { format: OutputFormat::V2, chunk_log2, force: false }
+    SealOptions {
+        format: OutputFormat::V2,
+        chunk_log2,
+        force: false,
+    }
 }
 
-fn seal(key: &Key, src: &Path, dst: &Path, o: &SealOptions) -> modelseal::Result<Vec<modelseal::SealedMember>> {
+fn seal(
+    key: &Key,
+    src: &Path,
+    dst: &Path,
+    o: &SealOptions,
+) -> modelseal::Result<Vec<modelseal::SealedMember>> {
     seal_dir(key, &ModelDir::open(src, None)?, dst, o, &|_| {})
 }
 
 /// Opens and reads every member; the error if any step fails.
 fn open_all(dir: &Path, key: &Key) -> modelseal::Result<Vec<(String, Vec<u8>)>> {
     let d = ModelDir::open(dir, Some(key))?;
-    d.names().into_iter().map(|n| d.read(&n).map(|b| (n, b.to_vec()))).collect()
+    d.names()
+        .into_iter()
+        .map(|n| d.read(&n).map(|b| (n, b.to_vec())))
+        .collect()
 }
 
 struct Fixture {
@@ -52,16 +66,41 @@ fn fixture(files: &[(&str, usize)], chunk_log2: u8) -> Fixture {
     let files = make_dir(&src, files);
     let key = Key::generate().unwrap();
     seal(&key, &src, &out, &opts(chunk_log2)).unwrap();
-    Fixture { _tmp: tmp, src, out, key, files }
+    Fixture {
+        _tmp: tmp,
+        src,
+        out,
+        key,
+        files,
+    }
 }
 
 #[test]
 fn every_layout_round_trips() {
     let layouts: &[&[(&str, usize)]] = &[
-        &[("__model__", 5000), ("__params__", 70000), ("model.yml", 300), (".success", 0)],
-        &[("model.pdmodel", 4000), ("model.pdiparams", 90000), ("model.pdiparams.info", 10), ("model.yml", 200), ("pipeline.yml", 50)],
-        &[("inference.json", 3000), ("inference.pdiparams", 80000), ("inference.yml", 400)],
-        &[("model.onnx", 200000), ("infer_cfg.yml", 500), ("labels/label_list.txt", 30)],
+        &[
+            ("__model__", 5000),
+            ("__params__", 70000),
+            ("model.yml", 300),
+            (".success", 0),
+        ],
+        &[
+            ("model.pdmodel", 4000),
+            ("model.pdiparams", 90000),
+            ("model.pdiparams.info", 10),
+            ("model.yml", 200),
+            ("pipeline.yml", 50),
+        ],
+        &[
+            ("inference.json", 3000),
+            ("inference.pdiparams", 80000),
+            ("inference.yml", 400),
+        ],
+        &[
+            ("model.onnx", 200000),
+            ("infer_cfg.yml", 500),
+            ("labels/label_list.txt", 30),
+        ],
     ];
     for files in layouts {
         let f = fixture(files, 16);
@@ -75,14 +114,20 @@ fn every_layout_round_trips() {
         }
         // Plain directories open through the same API.
         assert_eq!(open_all(&f.src, &f.key).unwrap(), want);
-        assert_eq!(ModelDir::open(&f.src, None).unwrap().storage(), Storage::Plain);
+        assert_eq!(
+            ModelDir::open(&f.src, None).unwrap().storage(),
+            Storage::Plain
+        );
         // verify authenticates everything and agrees on digests.
         let report = modelseal::verify(&f.key, &f.out).unwrap();
         assert_eq!(report.len(), want.len());
         for ((name, outcome), (wname, wdata)) in report.iter().zip(&want) {
             let m = outcome.as_ref().unwrap();
             assert_eq!((name, m.size), (wname, wdata.len() as u64));
-            assert_eq!(m.sha256, hex::encode(ring::digest::digest(&ring::digest::SHA256, wdata)));
+            assert_eq!(
+                m.sha256,
+                hex::encode(ring::digest::digest(&ring::digest::SHA256, wdata))
+            );
         }
     }
 }
@@ -92,7 +137,9 @@ fn sealed_directory_needs_the_right_key() {
     let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
     let err = ModelDir::open(&f.out, None).err().unwrap();
     assert!(matches!(err, Error::KeyRequired { .. }), "{err}");
-    let err = ModelDir::open(&f.out, Some(&Key::generate().unwrap())).err().unwrap();
+    let err = ModelDir::open(&f.out, Some(&Key::generate().unwrap()))
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::WrongKey { .. }), "{err}");
     assert!(err.to_string().contains("modelseal.manifest"), "{err}");
 }
@@ -116,29 +163,50 @@ fn member_from_another_sealing_is_detected() {
     let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
     let other = f.out.with_file_name("other");
     seal(&f.key, &f.src, &other, &opts(12)).unwrap();
-    fs::copy(other.join("model.onnx.sealed"), f.out.join("model.onnx.sealed")).unwrap();
+    fs::copy(
+        other.join("model.onnx.sealed"),
+        f.out.join("model.onnx.sealed"),
+    )
+    .unwrap();
     let err = open_all(&f.out, &f.key).unwrap_err();
     assert!(matches!(err, Error::ForeignMember { .. }), "{err}");
     // Even a whole manifest from the other sealing does not match these members.
     let g = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
     let other = g.out.with_file_name("other");
     seal(&g.key, &g.src, &other, &opts(12)).unwrap();
-    fs::copy(other.join("modelseal.manifest"), g.out.join("modelseal.manifest")).unwrap();
+    fs::copy(
+        other.join("modelseal.manifest"),
+        g.out.join("modelseal.manifest"),
+    )
+    .unwrap();
     let err = open_all(&g.out, &g.key).unwrap_err();
     assert!(matches!(err, Error::ForeignMember { .. }), "{err}");
 }
 
 #[test]
 fn removed_and_added_members_are_detected() {
-    let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10), ("sub/labels.txt", 5)], 12);
+    let f = fixture(
+        &[
+            ("model.onnx", 1000),
+            ("inference.yml", 10),
+            ("sub/labels.txt", 5),
+        ],
+        12,
+    );
     fs::remove_file(f.out.join("sub/labels.txt.sealed")).unwrap();
     let err = open_all(&f.out, &f.key).unwrap_err();
-    assert!(matches!(&err, Error::MemberMissing { name, .. } if name == "sub/labels.txt"), "{err}");
+    assert!(
+        matches!(&err, Error::MemberMissing { name, .. } if name == "sub/labels.txt"),
+        "{err}"
+    );
 
     let g = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
     fs::write(g.out.join("extra.yml"), b"threshold: 0.1").unwrap();
     let err = open_all(&g.out, &g.key).unwrap_err();
-    assert!(matches!(&err, Error::MemberAdded { name, .. } if name == "extra.yml"), "{err}");
+    assert!(
+        matches!(&err, Error::MemberAdded { name, .. } if name == "extra.yml"),
+        "{err}"
+    );
 
     let h = fixture(&[("model.onnx", 1000)], 12);
     fs::remove_file(h.out.join("modelseal.manifest")).unwrap();
@@ -150,7 +218,11 @@ fn removed_and_added_members_are_detected() {
 fn a_flipped_bit_anywhere_is_detected() {
     // Member of 3 chunks (chunk 4096) plus a 1-chunk config, and the manifest: flip every byte of each file.
     let f = fixture(&[("model.onnx", 9000), ("inference.yml", 40)], 12);
-    for file in ["model.onnx.sealed", "inference.yml.sealed", "modelseal.manifest"] {
+    for file in [
+        "model.onnx.sealed",
+        "inference.yml.sealed",
+        "modelseal.manifest",
+    ] {
         let path = f.out.join(file);
         let orig = fs::read(&path).unwrap();
         for pos in 0..orig.len() {
@@ -160,7 +232,10 @@ fn a_flipped_bit_anywhere_is_detected() {
             match open_all(&f.out, &f.key) {
                 Ok(_) => panic!("{file}: flipped bit at byte {pos} went unnoticed"),
                 Err(e) => assert!(
-                    matches!(e.kind(), ErrorKind::Integrity | ErrorKind::WrongKey | ErrorKind::Unsupported),
+                    matches!(
+                        e.kind(),
+                        ErrorKind::Integrity | ErrorKind::WrongKey | ErrorKind::Unsupported
+                    ),
                     "{file} byte {pos}: unexpected error class: {e}"
                 ),
             }
@@ -177,21 +252,32 @@ fn truncation_at_every_chunk_boundary_is_detected() {
     let orig = fs::read(&path).unwrap();
     let h = 134 + "model.onnx".len();
     for k in 0..=4 {
-        for cut in [h + k * (4096 + 16), h + k * (4096 + 16) + 4096, h + k * (4096 + 16) + 1] {
+        for cut in [
+            h + k * (4096 + 16),
+            h + k * (4096 + 16) + 4096,
+            h + k * (4096 + 16) + 1,
+        ] {
             if cut >= orig.len() {
                 continue;
             }
             fs::write(&path, &orig[..cut]).unwrap();
             let err = open_all(&f.out, &f.key).unwrap_err();
-            assert!(matches!(err, Error::Truncated { .. }), "cut at {cut}: {err}");
+            assert!(
+                matches!(err, Error::Truncated { .. }),
+                "cut at {cut}: {err}"
+            );
             // The streaming reader sees it too (opened without the directory's size check).
             let key = f.key.clone();
             let r = modelseal::v2::OpenReader::new(&key, fs::File::open(&path).unwrap(), &path);
             let res = r.and_then(|mut r| {
                 let mut sink = Vec::new();
-                std::io::Read::read_to_end(&mut r, &mut sink).map_err(|e| modelseal::v2::reader_error(e, &path))
+                std::io::Read::read_to_end(&mut r, &mut sink)
+                    .map_err(|e| modelseal::v2::reader_error(e, &path))
             });
-            assert!(matches!(res, Err(Error::Truncated { .. })), "stream, cut at {cut}: {res:?}");
+            assert!(
+                matches!(res, Err(Error::Truncated { .. })),
+                "stream, cut at {cut}: {res:?}"
+            );
         }
     }
     fs::write(&path, &orig).unwrap();
@@ -215,14 +301,36 @@ fn stream_and_read_agree() {
 fn paddlex_v1_directory_round_trips_and_rekeys_to_v2() {
     let tmp = TempDir::new().unwrap();
     let src = tmp.path().join("m");
-    let files = make_dir(&src, &[("__model__", 3000), ("__params__", 50000), ("model.yml", 100), (".success", 0)]);
+    let files = make_dir(
+        &src,
+        &[
+            ("__model__", 3000),
+            ("__params__", 50000),
+            ("model.yml", 100),
+            (".success", 0),
+        ],
+    );
     let key = Key::generate().unwrap();
     let v1dir = tmp.path().join("v1");
-    let o = SealOptions { format: OutputFormat::PaddleV1, ..opts(16) };
+    let o = SealOptions {
+        format: OutputFormat::PaddleV1,
+        ..opts(16)
+    };
     let written = seal(&key, &src, &v1dir, &o).unwrap();
-    let mut names: Vec<String> = fs::read_dir(&v1dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = fs::read_dir(&v1dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, [".success", "__model__.encrypted", "__params__.encrypted", "model.yml.encrypted"]);
+    assert_eq!(
+        names,
+        [
+            ".success",
+            "__model__.encrypted",
+            "__params__.encrypted",
+            "model.yml.encrypted"
+        ]
+    );
     assert_eq!(written.iter().filter(|m| m.encrypted).count(), 3);
     assert_eq!(fs::read(v1dir.join(".success")).unwrap(), b"");
     for f in ["__model__.encrypted", "model.yml.encrypted"] {
@@ -233,21 +341,40 @@ fn paddlex_v1_directory_round_trips_and_rekeys_to_v2() {
     let mut want = files.clone();
     want.sort();
     assert_eq!(open_all(&v1dir, &key).unwrap(), want);
-    assert!(matches!(ModelDir::open(&v1dir, None).err().unwrap(), Error::KeyRequired { .. }));
+    assert!(matches!(
+        ModelDir::open(&v1dir, None).err().unwrap(),
+        Error::KeyRequired { .. }
+    ));
     let wrong = Key::generate().unwrap();
-    assert!(matches!(open_all(&v1dir, &wrong).unwrap_err(), Error::WrongKey { .. }));
+    assert!(matches!(
+        open_all(&v1dir, &wrong).unwrap_err(),
+        Error::WrongKey { .. }
+    ));
 
     // Re-key (and migrate) v1 -> v2 under a new key, in memory.
     let new_key = Key::generate().unwrap();
     let v2dir = tmp.path().join("v2");
     seal_dir(&new_key, &d, &v2dir, &opts(16), &|_| {}).unwrap();
-    assert_eq!(ModelDir::open(&v2dir, Some(&new_key)).unwrap().storage(), Storage::SealedV2);
+    assert_eq!(
+        ModelDir::open(&v2dir, Some(&new_key)).unwrap().storage(),
+        Storage::SealedV2
+    );
     assert_eq!(open_all(&v2dir, &new_key).unwrap(), want);
-    assert!(matches!(open_all(&v2dir, &key).unwrap_err(), Error::WrongKey { .. }));
+    assert!(matches!(
+        open_all(&v2dir, &key).unwrap_err(),
+        Error::WrongKey { .. }
+    ));
     // And v2 -> v2 under yet another key, streamed.
     let third = Key::generate().unwrap();
     let v2b = tmp.path().join("v2b");
-    seal_dir(&third, &ModelDir::open(&v2dir, Some(&new_key)).unwrap(), &v2b, &opts(12), &|_| {}).unwrap();
+    seal_dir(
+        &third,
+        &ModelDir::open(&v2dir, Some(&new_key)).unwrap(),
+        &v2b,
+        &opts(12),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(open_all(&v2b, &third).unwrap(), want);
 }
 
@@ -270,7 +397,11 @@ fn output_is_atomic_and_inputs_are_never_touched() {
     let err = seal(&key, &src, &dst, &opts(12)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
     assert!(!dst.exists());
-    assert!(leftovers(tmp.path()).is_empty(), "{:?}", leftovers(tmp.path()));
+    assert!(
+        leftovers(tmp.path()).is_empty(),
+        "{:?}",
+        leftovers(tmp.path())
+    );
 
     let src2 = tmp.path().join("m2");
     make_dir(&src2, &[("model.onnx", 1000)]);
@@ -280,7 +411,10 @@ fn output_is_atomic_and_inputs_are_never_touched() {
         assert_eq!(err.kind(), ErrorKind::Usage, "{}: {err}", bad.display());
         assert!(err.to_string().contains(&*bad.to_string_lossy()), "{err}");
     }
-    assert!(!src2.join("a").exists(), "a refused output created directories inside the input");
+    assert!(
+        !src2.join("a").exists(),
+        "a refused output created directories inside the input"
+    );
     assert_eq!(fs::read_dir(&src2).unwrap().count(), 1);
     assert_eq!(fs::read(src2.join("model.onnx")).unwrap(), before);
 
@@ -291,7 +425,16 @@ fn output_is_atomic_and_inputs_are_never_touched() {
     let err = seal(&key, &src2, &out, &opts(12)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
     assert_eq!(fs::read(out.join("keep")).unwrap(), b"x");
-    seal(&key, &src2, &out, &SealOptions { force: true, ..opts(12) }).unwrap();
+    seal(
+        &key,
+        &src2,
+        &out,
+        &SealOptions {
+            force: true,
+            ..opts(12)
+        },
+    )
+    .unwrap();
     assert!(!out.join("keep").exists());
     assert_eq!(open_all(&out, &key).unwrap().len(), 1);
     assert!(leftovers(tmp.path()).is_empty());
@@ -304,7 +447,16 @@ fn output_is_atomic_and_inputs_are_never_touched() {
     let outer = tmp.path().join("outer");
     let inner = outer.join("inner");
     make_dir(&inner, &[("model.onnx", 10)]);
-    let err = seal(&key, &inner, &outer, &SealOptions { force: true, ..opts(12) }).unwrap_err();
+    let err = seal(
+        &key,
+        &inner,
+        &outer,
+        &SealOptions {
+            force: true,
+            ..opts(12)
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
     assert!(inner.join("model.onnx").exists());
 }
@@ -325,10 +477,16 @@ fn empty_and_unsealable_sources_give_clear_errors() {
     {
         let src = tmp.path().join("fifo");
         fs::create_dir(&src).unwrap();
-        let status = std::process::Command::new("mkfifo").arg(src.join("pipe")).status().unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(src.join("pipe"))
+            .status()
+            .unwrap();
         assert!(status.success());
         let err = ModelDir::open(&src, None).err().unwrap();
-        assert!(err.to_string().contains("pipe") && err.to_string().contains("not a regular file"), "{err}");
+        assert!(
+            err.to_string().contains("pipe") && err.to_string().contains("not a regular file"),
+            "{err}"
+        );
     }
 }
 
@@ -343,7 +501,10 @@ fn single_files_seal_open_and_decrypt_without_overwriting() {
         let sealed = tmp.path().join(format!("{format:?}.sealed"));
         modelseal::seal_file(&key, &input, &sealed, format, 12).unwrap();
         assert_eq!(&*modelseal::open_file(&key, &sealed).unwrap(), &data[..]);
-        assert_eq!(&*modelseal::open_bytes(&key, &fs::read(&sealed).unwrap(), "x").unwrap(), &data[..]);
+        assert_eq!(
+            &*modelseal::open_bytes(&key, &fs::read(&sealed).unwrap(), "x").unwrap(),
+            &data[..]
+        );
         let err = modelseal::seal_file(&key, &input, &sealed, format, 12).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Usage);
         let plain = tmp.path().join(format!("{format:?}.plain"));
@@ -352,12 +513,17 @@ fn single_files_seal_open_and_decrypt_without_overwriting() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&plain).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&plain).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let err = modelseal::decrypt_file(&key, &sealed, &plain).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
         assert_eq!(fs::read(&plain).unwrap(), data);
-        let err = modelseal::decrypt_file(&Key::generate().unwrap(), &sealed, &tmp.path().join("nope")).unwrap_err();
+        let err =
+            modelseal::decrypt_file(&Key::generate().unwrap(), &sealed, &tmp.path().join("nope"))
+                .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::WrongKey);
         assert!(!tmp.path().join("nope").exists());
     }
@@ -373,9 +539,15 @@ fn inspect_reads_headers_without_a_key() {
     let f = fixture(&[("model.onnx", 5000), ("inference.yml", 10)], 12);
     let entries = modelseal::inspect(&f.out).unwrap();
     assert_eq!(entries.len(), 3);
-    let m = entries.iter().find(|e| e.file == "model.onnx.sealed").unwrap();
+    let m = entries
+        .iter()
+        .find(|e| e.file == "model.onnx.sealed")
+        .unwrap();
     let h = m.header.as_ref().unwrap();
-    assert_eq!((h.name.as_str(), h.plaintext_len, h.chunk_count()), ("model.onnx", 5000, 2));
+    assert_eq!(
+        (h.name.as_str(), h.plaintext_len, h.chunk_count()),
+        ("model.onnx", 5000, 2)
+    );
     assert!(m.problem.is_none());
     let plain = modelseal::inspect(&f.src).unwrap();
     assert!(plain.iter().all(|e| e.storage == Storage::Plain));

@@ -8,13 +8,29 @@ use std::io::Read;
 use std::path::Path;
 
 fn params(chunk_log2: u8) -> SealParams {
-    SealParams { kind: Kind::Member, name: "m.onnx".into(), seal_id: [1; 16], chunk_log2 }
+    SealParams {
+        kind: Kind::Member,
+        name: "m.onnx".into(),
+        seal_id: [1; 16],
+        chunk_log2,
+    }
 }
 
 fn sizes() -> impl Strategy<Value = (u8, usize)> {
     (12u8..=14).prop_flat_map(|log2| {
         let c = 1usize << log2;
-        (Just(log2), prop_oneof![Just(0), Just(1), Just(c - 1), Just(c), Just(c + 1), Just(3 * c), 0..8 * c + 7])
+        (
+            Just(log2),
+            prop_oneof![
+                Just(0),
+                Just(1),
+                Just(c - 1),
+                Just(c),
+                Just(c + 1),
+                Just(3 * c),
+                0..8 * c + 7
+            ],
+        )
     })
 }
 
@@ -56,5 +72,9 @@ fn two_sealings_of_the_same_data_share_no_nonce_material() {
     let b = v2::seal_bytes(&key, &params(12), &[0u8; 5000]).unwrap();
     let (ha, hb) = (v2::parse_header(&a).unwrap(), v2::parse_header(&b).unwrap());
     assert_ne!(ha.salt, hb.salt);
-    assert_ne!(a[ha.len()..], b[hb.len()..], "same plaintext must not give the same ciphertext");
+    assert_ne!(
+        a[ha.len()..],
+        b[hb.len()..],
+        "same plaintext must not give the same ciphertext"
+    );
 }

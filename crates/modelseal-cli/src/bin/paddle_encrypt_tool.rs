@@ -38,7 +38,15 @@ struct Args {
     switches: Vec<String>,
 }
 
-const VALUE_FLAGS: &[&str] = &["key", "key_file", "model_dir", "save_dir", "infile", "outfile", "format"];
+const VALUE_FLAGS: &[&str] = &[
+    "key",
+    "key_file",
+    "model_dir",
+    "save_dir",
+    "infile",
+    "outfile",
+    "format",
+];
 const SWITCHES: &[&str] = &["g", "h", "help", "e", "force"];
 
 fn parse(argv: &[String]) -> Result<Args, String> {
@@ -47,7 +55,10 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     let mut i = 0;
     while i < argv.len() {
         let raw = &argv[i];
-        let body = raw.strip_prefix("--").or_else(|| raw.strip_prefix('-')).ok_or_else(|| format!("unexpected argument '{raw}'"))?;
+        let body = raw
+            .strip_prefix("--")
+            .or_else(|| raw.strip_prefix('-'))
+            .ok_or_else(|| format!("unexpected argument '{raw}'"))?;
         let (name, inline) = match body.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             None => (body.to_string(), None),
@@ -63,7 +74,9 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 Some(v) => v,
                 None => {
                     i += 1;
-                    argv.get(i).cloned().ok_or_else(|| format!("-{name} needs a value"))?
+                    argv.get(i)
+                        .cloned()
+                        .ok_or_else(|| format!("-{name} needs a value"))?
                 }
             };
             if flags.insert(name.clone(), value).is_some() {
@@ -84,7 +97,9 @@ fn paddle_code(e: &modelseal::Error) -> i32 {
         modelseal::Error::Random => CODE_AES_GCM_ENCRYPT_FAILED,
         e => match e.kind() {
             modelseal::ErrorKind::Io => CODE_OPEN_FAILED,
-            modelseal::ErrorKind::Integrity | modelseal::ErrorKind::Unsupported => CODE_AES_GCM_DECRYPT_FAILED,
+            modelseal::ErrorKind::Integrity | modelseal::ErrorKind::Unsupported => {
+                CODE_AES_GCM_DECRYPT_FAILED
+            }
             _ => CODE_MKDIR_FAILED,
         },
     }
@@ -118,7 +133,11 @@ fn main() -> ExitCode {
     let has = |s: &str| args.switches.iter().any(|x| x == s);
     if argv.is_empty() || has("h") || has("help") {
         println!("{USAGE}\n\n{EXIT_CODES_HELP}");
-        return if argv.is_empty() { ExitCode::from(exit::USAGE) } else { ExitCode::SUCCESS };
+        return if argv.is_empty() {
+            ExitCode::from(exit::USAGE)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     if has("g") {
         return match Key::generate() {
@@ -140,12 +159,22 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let key = match modelseal::read_key(args.flags.get("key_file").map(Path::new), args.flags.get("key").map(String::as_str)) {
+    let key = match modelseal::read_key(
+        args.flags.get("key_file").map(Path::new),
+        args.flags.get("key").map(String::as_str),
+    ) {
         Ok(k) => k,
-        Err(e) => return fail(CODE_KEY_LENGTH_ABNORMAL, &format!("key length normal: {e}"), exit::USAGE),
+        Err(e) => {
+            return fail(
+                CODE_KEY_LENGTH_ABNORMAL,
+                &format!("key length normal: {e}"),
+                exit::USAGE,
+            )
+        }
     };
     if has("e") {
-        let (Some(infile), Some(outfile)) = (args.flags.get("infile"), args.flags.get("outfile")) else {
+        let (Some(infile), Some(outfile)) = (args.flags.get("infile"), args.flags.get("outfile"))
+        else {
             eprintln!("paddle_encrypt_tool: -e needs -infile IN -outfile OUT\n\n{USAGE}");
             return ExitCode::from(exit::USAGE);
         };
@@ -153,7 +182,13 @@ fn main() -> ExitCode {
             eprintln!("paddle_encrypt_tool: -e needs a key (-key, -key_file or MODELSEAL_KEY)");
             return ExitCode::from(exit::USAGE);
         };
-        return match modelseal::seal_file(&key, Path::new(infile), Path::new(outfile), format, modelseal::v2::DEFAULT_CHUNK_LOG2) {
+        return match modelseal::seal_file(
+            &key,
+            Path::new(infile),
+            Path::new(outfile),
+            format,
+            modelseal::v2::DEFAULT_CHUNK_LOG2,
+        ) {
             Ok(()) => {
                 println!("Encrypt {infile}(file) to {outfile}(file) success");
                 ExitCode::SUCCESS
@@ -161,17 +196,37 @@ fn main() -> ExitCode {
             Err(e) => fail_with(&e),
         };
     }
-    let (Some(model_dir), Some(save_dir)) = (args.flags.get("model_dir"), args.flags.get("save_dir")) else {
-        eprintln!("paddle_encrypt_tool: give -model_dir DIR -save_dir DIR, -e ..., -g or -h\n\n{USAGE}");
+    let (Some(model_dir), Some(save_dir)) =
+        (args.flags.get("model_dir"), args.flags.get("save_dir"))
+    else {
+        eprintln!(
+            "paddle_encrypt_tool: give -model_dir DIR -save_dir DIR, -e ..., -g or -h\n\n{USAGE}"
+        );
         return ExitCode::from(exit::USAGE);
     };
     let (model_dir, save_dir) = (PathBuf::from(model_dir), PathBuf::from(save_dir));
     if !model_dir.is_dir() {
-        return fail(CODE_NOT_EXIST_DIR, &format!("could't find model directory {}", model_dir.display()), exit::IO);
+        return fail(
+            CODE_NOT_EXIST_DIR,
+            &format!("could't find model directory {}", model_dir.display()),
+            exit::IO,
+        );
     }
     let src = match ModelDir::open(&model_dir, None) {
-        Ok(s) if s.names().is_empty() => return fail(CODE_FILES_EMPTY_WITH_DIR, &format!("{} holds no files", model_dir.display()), exit::USAGE),
-        Ok(s) if s.is_sealed() => return fail(CODE_OPEN_FAILED, &format!("{} is already sealed", model_dir.display()), exit::USAGE),
+        Ok(s) if s.names().is_empty() => {
+            return fail(
+                CODE_FILES_EMPTY_WITH_DIR,
+                &format!("{} holds no files", model_dir.display()),
+                exit::USAGE,
+            )
+        }
+        Ok(s) if s.is_sealed() => {
+            return fail(
+                CODE_OPEN_FAILED,
+                &format!("{} is already sealed", model_dir.display()),
+                exit::USAGE,
+            )
+        }
         Ok(s) => s,
         Err(e) => return fail_with(&e),
     };
@@ -183,14 +238,26 @@ fn main() -> ExitCode {
         },
     };
     let force = has("force");
-    let opts = SealOptions { format, chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2, force };
+    let opts = SealOptions {
+        format,
+        chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
+        force,
+    };
     match modelseal::seal_dir(&key, &src, &save_dir, &opts, &|_| {}) {
         Ok(members) => {
             if generated {
                 println!("Output: Encryption key: \n\t{}", &*key.to_base64());
             }
-            let names: Vec<&str> = members.iter().filter(|m| m.encrypted).map(|m| m.name.as_str()).collect();
-            println!("Success, Encrypt {} to {}(dir) success!", names.join(", "), save_dir.display());
+            let names: Vec<&str> = members
+                .iter()
+                .filter(|m| m.encrypted)
+                .map(|m| m.name.as_str())
+                .collect();
+            println!(
+                "Success, Encrypt {} to {}(dir) success!",
+                names.join(", "),
+                save_dir.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail_with(&e),
