@@ -126,7 +126,12 @@ fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
                 return a;
             }
             match a.to_str() {
-                Some(s) if s.starts_with('-') && !s.starts_with("--") && s.len() > 2 && s.as_bytes()[1].is_ascii_alphabetic() => {
+                Some(s)
+                    if s.starts_with('-')
+                        && !s.starts_with("--")
+                        && s.len() > 2
+                        && s.as_bytes()[1].is_ascii_alphabetic() =>
+                {
                     OsString::from(format!("-{s}"))
                 }
                 _ => a,
@@ -143,7 +148,11 @@ pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
         Ok(f) => f,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { modelseal_cli::exit::USAGE } else { modelseal_cli::exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                modelseal_cli::exit::USAGE
+            } else {
+                modelseal_cli::exit::OK
+            });
         }
     };
     match run(task, &flags) {
@@ -161,7 +170,8 @@ fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {
     match (&flags.image, &flags.image_list) {
         (Some(i), None) => Ok(vec![i.clone()]),
         (None, Some(list)) => {
-            let f = std::fs::File::open(list).with_context(|| format!("image list {}", list.display()))?;
+            let f = std::fs::File::open(list)
+                .with_context(|| format!("image list {}", list.display()))?;
             let mut out = Vec::new();
             for line in std::io::BufReader::new(f).lines() {
                 let line = line.with_context(|| format!("image list {}", list.display()))?;
@@ -171,7 +181,10 @@ fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {
                 }
             }
             if out.is_empty() {
-                return Err(usage(format!("image list {} has no image paths", list.display())));
+                return Err(usage(format!(
+                    "image list {} has no image paths",
+                    list.display()
+                )));
             }
             Ok(out)
         }
@@ -182,17 +195,25 @@ fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Output path for an image's visualisation, refusing to overwrite the input itself.
 fn save_path(save_dir: &Path, image: &Path, suffix: Option<&str>) -> anyhow::Result<PathBuf> {
-    let name = image.file_name().ok_or_else(|| anyhow!("image path {} has no file name", image.display()))?;
+    let name = image
+        .file_name()
+        .ok_or_else(|| anyhow!("image path {} has no file name", image.display()))?;
     let out = match suffix {
         None => save_dir.join(name),
         Some(s) => {
-            let stem = image.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
+            let stem = image
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("image");
             save_dir.join(format!("{stem}{s}"))
         }
     };
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(&out), std::fs::canonicalize(image)) {
         if a == b {
-            bail!("refusing to overwrite the input image {} (choose another --save_dir)", image.display());
+            bail!(
+                "refusing to overwrite the input image {} (choose another --save_dir)",
+                image.display()
+            );
         }
     }
     Ok(out)
@@ -220,7 +241,11 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     let key = modelseal::read_key(flags.key_file.as_deref(), key_arg)?;
     let source = SealedSource::open(&flags.model_dir, key.as_ref())?;
     let mut pred = Predictor::open(&source, &opts).map_err(|e| match &e {
-        modelseal_deploy::Error::Backend { .. } if flags.use_gpu || flags.use_trt => anyhow::Error::new(e).context(modelseal_cli::UsageError("GPU inference is not available".into())),
+        modelseal_deploy::Error::Backend { .. } if flags.use_gpu || flags.use_trt => {
+            anyhow::Error::new(e).context(modelseal_cli::UsageError(
+                "GPU inference is not available".into(),
+            ))
+        }
         _ => anyhow::Error::new(e),
     })?;
     drop(source);
@@ -235,25 +260,42 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     }
     let needs_dir = task != Task::Classify;
     if needs_dir {
-        std::fs::create_dir_all(&flags.save_dir).with_context(|| format!("cannot create save_dir {}", flags.save_dir.display()))?;
+        std::fs::create_dir_all(&flags.save_dir)
+            .with_context(|| format!("cannot create save_dir {}", flags.save_dir.display()))?;
     }
-    let font = if task == Task::Detect { vis::load_font() } else { None };
+    let font = if task == Task::Detect {
+        vis::load_font()
+    } else {
+        None
+    };
     if task == Task::Detect && font.is_none() {
         eprintln!("{}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions", task.tool());
     }
-    let threshold = flags.threshold.unwrap_or_else(|| pred.config().det.as_ref().map(|d| d.draw_threshold).unwrap_or(0.5));
+    let threshold = flags.threshold.unwrap_or_else(|| {
+        pred.config()
+            .det
+            .as_ref()
+            .map(|d| d.draw_threshold)
+            .unwrap_or(0.5)
+    });
     match flags.topk {
         Some(0) => return Err(usage("--topk must be at least 1")),
         Some(k) => pred.set_topk(k),
         None => {}
     }
     let list_mode = flags.image_list.is_some();
-    let bar = if list_mode { progress(paths.len() as u64) } else { indicatif::ProgressBar::hidden() };
+    let bar = if list_mode {
+        progress(paths.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let stdout = std::io::stdout();
     let mut failed = 0usize;
     let pipeline = pred.config().pipeline.clone();
     // Decode + pre-process on a second thread, overlapped with inference.
-    let (tx, rx) = mpsc::sync_channel::<(PathBuf, modelseal_deploy::Result<(Mat, Prepared)>)>(2 * flags.batch_size.max(1));
+    let (tx, rx) = mpsc::sync_channel::<(PathBuf, modelseal_deploy::Result<(Mat, Prepared)>)>(
+        2 * flags.batch_size.max(1),
+    );
     let producer_paths = paths.clone();
     let producer = std::thread::spawn(move || {
         for p in producer_paths {
@@ -282,7 +324,18 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
             match pred.infer(&preps) {
                 Ok(preds) => {
                     for ((p, m, _), pr) in batch.drain(..).zip(preds) {
-                        let r = emit(task, flags, &p, &m, pr, &pred, threshold, font.as_ref(), list_mode, &mut stdout.lock());
+                        let r = emit(
+                            task,
+                            flags,
+                            &p,
+                            &m,
+                            pr,
+                            &pred,
+                            threshold,
+                            font.as_ref(),
+                            list_mode,
+                            &mut stdout.lock(),
+                        );
                         if let Err(e) = &r {
                             if is_broken_pipe(e) {
                                 // The reader of stdout went away (e.g. `| head`): stop quietly.
@@ -293,7 +346,9 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
                         }
                         if let Err(e) = r {
                             failed += 1;
-                            bar.suspend(|| eprintln!("{}: error: {}: {e:#}", task.tool(), p.display()));
+                            bar.suspend(|| {
+                                eprintln!("{}: error: {}: {e:#}", task.tool(), p.display())
+                            });
                         }
                         bar.inc(1);
                     }
@@ -320,7 +375,11 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().map(|io| io.kind() == std::io::ErrorKind::BrokenPipe).unwrap_or(false))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .map(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .unwrap_or(false)
+    })
 }
 
 fn progress(total: u64) -> indicatif::ProgressBar {
@@ -328,8 +387,13 @@ fn progress(total: u64) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}") {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     bar
@@ -362,9 +426,17 @@ fn emit(
             } else {
                 for c in &classes {
                     if list_mode {
-                        writeln!(out, "Path:{shown}, predict label: {}, label_id:{}, score: {:.6}", c.label, c.class_id, c.score)?;
+                        writeln!(
+                            out,
+                            "Path:{shown}, predict label: {}, label_id:{}, score: {:.6}",
+                            c.label, c.class_id, c.score
+                        )?;
                     } else {
-                        writeln!(out, "Predict label: {}, label_id:{}, score: {:.6}", c.label, c.class_id, c.score)?;
+                        writeln!(
+                            out,
+                            "Predict label: {}, label_id:{}, score: {:.6}",
+                            c.label, c.class_id, c.score
+                        )?;
                     }
                 }
             }
@@ -400,7 +472,8 @@ fn emit(
             let label_path = save_path(&flags.save_dir, path, Some("_label.png"))?;
             vis::save_label_png(&seg, &label_path)?;
             let vis_path = save_path(&flags.save_dir, path, None)?;
-            let canvas = vis::color_segmentation(flags.blend.then_some(img), &seg, model.labels().len());
+            let canvas =
+                vis::color_segmentation(flags.blend.then_some(img), &seg, model.labels().len());
             canvas.save(&vis_path)?;
             if flags.json {
                 let v = serde_json::json!({"image": shown, "label_map_png": label_path.display().to_string(), "visualization": vis_path.display().to_string()});

@@ -164,7 +164,9 @@ impl Ctx<'_> {
         if v.is_sequence() {
             let xs = self.f64s(v, key)?;
             if xs.len() != 2 || xs.iter().any(|x| *x <= 0.0 || x.fract() != 0.0) {
-                return Err(self.err(format!("`{key}` must be a positive integer or a list of two")));
+                return Err(self.err(format!(
+                    "`{key}` must be a positive integer or a list of two"
+                )));
             }
             Ok((xs[0] as usize, xs[1] as usize))
         } else {
@@ -234,7 +236,9 @@ fn interp_name(ctx: &Ctx, v: &Value, key: &str) -> Result<Interp> {
             2 => Ok(Interp::Cubic),
             3 => Ok(Interp::Area),
             4 => Ok(Interp::Lanczos4),
-            n => Err(ctx.err(format!("`{key}` = {n} is not an interpolation; accepted: {accepted}"))),
+            n => Err(ctx.err(format!(
+                "`{key}` = {n} is not an interpolation; accepted: {accepted}"
+            ))),
         },
         Value::String(s) => match s.to_ascii_uppercase().as_str() {
             "NEAREST" | "INTER_NEAREST" => Ok(Interp::Nearest),
@@ -242,9 +246,13 @@ fn interp_name(ctx: &Ctx, v: &Value, key: &str) -> Result<Interp> {
             "CUBIC" | "BICUBIC" | "INTER_CUBIC" => Ok(Interp::Cubic),
             "AREA" | "INTER_AREA" => Ok(Interp::Area),
             "LANCZOS4" | "LANCZOS" | "INTER_LANCZOS4" => Ok(Interp::Lanczos4),
-            _ => Err(ctx.err(format!("`{key}` = {s:?} is not an interpolation; accepted: {accepted}"))),
+            _ => Err(ctx.err(format!(
+                "`{key}` = {s:?} is not an interpolation; accepted: {accepted}"
+            ))),
         },
-        _ => Err(ctx.err(format!("`{key}` must be an interpolation name; accepted: {accepted}"))),
+        _ => Err(ctx.err(format!(
+            "`{key}` must be an interpolation name; accepted: {accepted}"
+        ))),
     }
 }
 
@@ -252,7 +260,8 @@ fn interp_name(ctx: &Ctx, v: &Value, key: &str) -> Result<Interp> {
 pub fn parse(file: &str, bytes: &[u8]) -> Result<ModelConfig> {
     let ctx = Ctx { file };
     let text = std::str::from_utf8(bytes).map_err(|_| ctx.err("not UTF-8 text"))?;
-    let root: Value = serde_yaml::from_str(text).map_err(|e| ctx.err(format!("invalid YAML: {e}")))?;
+    let root: Value =
+        serde_yaml::from_str(text).map_err(|e| ctx.err(format!("invalid YAML: {e}")))?;
     let m = root
         .as_mapping()
         .ok_or_else(|| ctx.err("top level must be a mapping"))?;
@@ -276,7 +285,10 @@ fn parse_paddlex(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
     let version = get(m, "version")
         .map(|v| match v {
             Value::String(s) => s.clone(),
-            other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+            other => serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         })
         .unwrap_or_else(|| "1.0.0".into());
     if version.starts_with('0') {
@@ -312,9 +324,7 @@ fn parse_paddlex(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
     let bgr = match get(m, "TransformsMode").map(|v| ctx.str(v, "TransformsMode")) {
         None | Some(Ok("RGB")) => false,
         Some(Ok("BGR")) => true,
-        Some(Ok(o)) => {
-            return Err(ctx.err(format!("`TransformsMode` = {o:?}; accepted: RGB, BGR")))
-        }
+        Some(Ok(o)) => return Err(ctx.err(format!("`TransformsMode` = {o:?}; accepted: RGB, BGR"))),
         Some(Err(e)) => return Err(e),
     };
     let mut ops = Vec::new();
@@ -330,7 +340,11 @@ fn parse_paddlex(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
             let (k, v) = im.iter().next().expect("len checked");
             let name = ctx.str(k, "Transforms[] name")?.to_string();
             let empty = Mapping::new();
-            let p = if v.is_null() { &empty } else { ctx.map(v, &name)? };
+            let p = if v.is_null() {
+                &empty
+            } else {
+                ctx.map(v, &name)?
+            };
             let key = |k: &str| format!("{name}.{k}");
             match name.as_str() {
                 n if n.starts_with("Arrange") => continue,
@@ -478,7 +492,11 @@ fn parse_paddlex(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
         task,
         model_name,
         labels,
-        pipeline: Pipeline { bgr, float_first: true, ops },
+        pipeline: Pipeline {
+            bgr,
+            float_first: true,
+            ops,
+        },
         topk: 1,
         det,
         seg_threshold: 0.5,
@@ -493,7 +511,10 @@ fn parse_clas(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
         .and_then(|v| v.as_str())
         .unwrap_or("")
         .to_string();
-    let pre = ctx.map(get(m, "PreProcess").ok_or_else(|| ctx.err("missing `PreProcess`"))?, "PreProcess")?;
+    let pre = ctx.map(
+        get(m, "PreProcess").ok_or_else(|| ctx.err("missing `PreProcess`"))?,
+        "PreProcess",
+    )?;
     ctx.only(pre, &["transform_ops"], "PreProcess")?;
     let seq = get(pre, "transform_ops")
         .and_then(|v| v.as_sequence())
@@ -506,7 +527,11 @@ fn parse_clas(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
             Value::Mapping(im) if im.len() == 1 => {
                 let (k, v) = im.iter().next().expect("len checked");
                 let name = ctx.str(k, "transform_ops[] name")?.to_string();
-                let p = if v.is_null() { Mapping::new() } else { ctx.map(v, &name)?.clone() };
+                let p = if v.is_null() {
+                    Mapping::new()
+                } else {
+                    ctx.map(v, &name)?.clone()
+                };
                 (name, p)
             }
             _ => return Err(ctx.err("each `transform_ops` entry must be `{Name: {params}}`")),
@@ -591,7 +616,11 @@ fn parse_clas(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
             match k {
                 "Topk" => {
                     let t = ctx.map(v, "PostProcess.Topk")?;
-                    ctx.only(t, &["topk", "label_list", "class_id_map_file"], "PostProcess.Topk")?;
+                    ctx.only(
+                        t,
+                        &["topk", "label_list", "class_id_map_file"],
+                        "PostProcess.Topk",
+                    )?;
                     if let Some(v) = get(t, "topk") {
                         topk = ctx.usize(v, "PostProcess.Topk.topk")?.max(1);
                     }
@@ -601,7 +630,9 @@ fn parse_clas(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
                 }
                 "main_indicator" | "SavePreLabel" => {}
                 other => {
-                    return Err(ctx.err(format!("unknown post-process `{other}` in `PostProcess`; accepted: Topk")))
+                    return Err(ctx.err(format!(
+                        "unknown post-process `{other}` in `PostProcess`; accepted: Topk"
+                    )))
                 }
             }
         }
@@ -612,7 +643,11 @@ fn parse_clas(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
         task: Task::Classify,
         model_name,
         labels,
-        pipeline: Pipeline { bgr, float_first: false, ops },
+        pipeline: Pipeline {
+            bgr,
+            float_first: false,
+            ops,
+        },
         topk,
         det: None,
         seg_threshold: 0.5,
@@ -623,22 +658,54 @@ fn parse_det(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
     ctx.only(
         m,
         &[
-            "mode", "draw_threshold", "metric", "use_dynamic_shape", "arch", "min_subgraph_size",
-            "Preprocess", "label_list", "NMS", "fpn_stride", "tracker", "mask", "Global",
-            "export_onnx", "export_eb", "Hpi", "uniform_output_enabled", "tensor_rt", "pdx_model_name",
+            "mode",
+            "draw_threshold",
+            "metric",
+            "use_dynamic_shape",
+            "arch",
+            "min_subgraph_size",
+            "Preprocess",
+            "label_list",
+            "NMS",
+            "fpn_stride",
+            "tracker",
+            "mask",
+            "Global",
+            "export_onnx",
+            "export_eb",
+            "Hpi",
+            "uniform_output_enabled",
+            "tensor_rt",
+            "pdx_model_name",
         ],
         "the top level",
     )?;
-    let arch = ctx.str(get(m, "arch").ok_or_else(|| ctx.err("missing `arch`"))?, "arch")?.to_string();
-    let labels = get(m, "label_list").map(|v| ctx.strings(v, "label_list")).transpose()?.unwrap_or_default();
-    let draw_threshold = get(m, "draw_threshold").map(|v| ctx.f64(v, "draw_threshold")).transpose()?.unwrap_or(0.5) as f32;
+    let arch = ctx
+        .str(
+            get(m, "arch").ok_or_else(|| ctx.err("missing `arch`"))?,
+            "arch",
+        )?
+        .to_string();
+    let labels = get(m, "label_list")
+        .map(|v| ctx.strings(v, "label_list"))
+        .transpose()?
+        .unwrap_or_default();
+    let draw_threshold = get(m, "draw_threshold")
+        .map(|v| ctx.f64(v, "draw_threshold"))
+        .transpose()?
+        .unwrap_or(0.5) as f32;
     let seq = get(m, "Preprocess")
         .and_then(|v| v.as_sequence())
         .ok_or_else(|| ctx.err("`Preprocess` must be a list"))?;
     let mut ops = Vec::new();
     for item in seq {
         let p = ctx.map(item, "Preprocess[]")?;
-        let name = ctx.str(get(p, "type").ok_or_else(|| ctx.err("a `Preprocess` entry has no `type`"))?, "Preprocess[].type")?.to_string();
+        let name = ctx
+            .str(
+                get(p, "type").ok_or_else(|| ctx.err("a `Preprocess` entry has no `type`"))?,
+                "Preprocess[].type",
+            )?
+            .to_string();
         let key = |k: &str| format!("Preprocess.{name}.{k}");
         match name.as_str() {
             "Resize" => {
@@ -687,8 +754,27 @@ fn parse_det(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
     let nms = match get(m, "NMS") {
         Some(v) => {
             let n = ctx.map(v, "NMS")?;
-            ctx.only(n, &["name", "keep_top_k", "nms_threshold", "nms_top_k", "score_threshold", "nms_eta", "normalized", "background_label", "return_index"], "NMS")?;
-            let f = |k: &str, d: f64| -> Result<f64> { get(n, k).map(|v| ctx.f64(v, &format!("NMS.{k}"))).transpose().map(|o| o.unwrap_or(d)) };
+            ctx.only(
+                n,
+                &[
+                    "name",
+                    "keep_top_k",
+                    "nms_threshold",
+                    "nms_top_k",
+                    "score_threshold",
+                    "nms_eta",
+                    "normalized",
+                    "background_label",
+                    "return_index",
+                ],
+                "NMS",
+            )?;
+            let f = |k: &str, d: f64| -> Result<f64> {
+                get(n, k)
+                    .map(|v| ctx.f64(v, &format!("NMS.{k}")))
+                    .transpose()
+                    .map(|o| o.unwrap_or(d))
+            };
             Some(Nms {
                 score_threshold: f("score_threshold", 0.3)? as f32,
                 nms_threshold: f("nms_threshold", 0.5)? as f32,
@@ -699,7 +785,11 @@ fn parse_det(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
         None => None,
     };
     let fpn_stride = match get(m, "fpn_stride") {
-        Some(v) => ctx.f64s(v, "fpn_stride")?.into_iter().map(|x| x as usize).collect(),
+        Some(v) => ctx
+            .f64s(v, "fpn_stride")?
+            .into_iter()
+            .map(|x| x as usize)
+            .collect(),
         None => Vec::new(),
     };
     Ok(ModelConfig {
@@ -708,23 +798,54 @@ fn parse_det(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
         task: Task::Detect,
         model_name: arch.clone(),
         labels,
-        pipeline: Pipeline { bgr: false, float_first: false, ops },
+        pipeline: Pipeline {
+            bgr: false,
+            float_first: false,
+            ops,
+        },
         topk: 1,
-        det: Some(DetConfig { arch, nms, fpn_stride, draw_threshold }),
+        det: Some(DetConfig {
+            arch,
+            nms,
+            fpn_stride,
+            draw_threshold,
+        }),
         seg_threshold: 0.5,
     })
 }
 
 fn parse_seg(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
-    let d = ctx.map(get(m, "Deploy").ok_or_else(|| ctx.err("missing `Deploy`"))?, "Deploy")?;
-    ctx.only(d, &["model", "params", "transforms", "input_shape", "output_op", "output_dtype", "threshold", "labels"], "Deploy")?;
+    let d = ctx.map(
+        get(m, "Deploy").ok_or_else(|| ctx.err("missing `Deploy`"))?,
+        "Deploy",
+    )?;
+    ctx.only(
+        d,
+        &[
+            "model",
+            "params",
+            "transforms",
+            "input_shape",
+            "output_op",
+            "output_dtype",
+            "threshold",
+            "labels",
+        ],
+        "Deploy",
+    )?;
     let seq = get(d, "transforms")
         .and_then(|v| v.as_sequence())
         .ok_or_else(|| ctx.err("`Deploy.transforms` must be a list"))?;
     let mut ops = Vec::new();
     for item in seq {
         let p = ctx.map(item, "Deploy.transforms[]")?;
-        let name = ctx.str(get(p, "type").ok_or_else(|| ctx.err("a `Deploy.transforms` entry has no `type`"))?, "type")?.to_string();
+        let name = ctx
+            .str(
+                get(p, "type")
+                    .ok_or_else(|| ctx.err("a `Deploy.transforms` entry has no `type`"))?,
+                "type",
+            )?
+            .to_string();
         let key = |k: &str| format!("Deploy.transforms.{name}.{k}");
         match name.as_str() {
             "Resize" => {
@@ -768,15 +889,25 @@ fn parse_seg(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
             }
         }
     }
-    let seg_threshold = get(d, "threshold").map(|v| ctx.f64(v, "Deploy.threshold")).transpose()?.unwrap_or(0.5) as f32;
-    let labels = get(d, "labels").map(|v| ctx.strings(v, "Deploy.labels")).transpose()?.unwrap_or_default();
+    let seg_threshold = get(d, "threshold")
+        .map(|v| ctx.f64(v, "Deploy.threshold"))
+        .transpose()?
+        .unwrap_or(0.5) as f32;
+    let labels = get(d, "labels")
+        .map(|v| ctx.strings(v, "Deploy.labels"))
+        .transpose()?
+        .unwrap_or_default();
     Ok(ModelConfig {
         file: ctx.file.to_string(),
         suite: Suite::PaddleSeg,
         task: Task::Segment,
         model_name: String::new(),
         labels,
-        pipeline: Pipeline { bgr: false, float_first: true, ops },
+        pipeline: Pipeline {
+            bgr: false,
+            float_first: true,
+            ops,
+        },
         topk: 1,
         det: None,
         seg_threshold,
@@ -798,14 +929,20 @@ mod tests {
     fn unknown_transform_is_named() {
         let y = b"Model: X\n_Attributes: {model_type: classifier, labels: [a]}\nTransforms:\n- Foo: {}\n";
         let e = parse("model.yml", y).unwrap_err().to_string();
-        assert!(e.contains("model.yml") && e.contains("Foo") && e.contains("accepted"), "{e}");
+        assert!(
+            e.contains("model.yml") && e.contains("Foo") && e.contains("accepted"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_model_type_lists_accepted_values() {
         let y = b"Model: X\n_Attributes: {model_type: tracker}\nTransforms: []\n";
         let e = parse("model.yml", y).unwrap_err().to_string();
-        assert!(e.contains("tracker") && e.contains("classifier, detector, segmenter"), "{e}");
+        assert!(
+            e.contains("tracker") && e.contains("classifier, detector, segmenter"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -823,12 +960,16 @@ mod tests {
         assert_eq!(c.labels, vec!["cat", "dog"]);
         assert!(c.pipeline.bgr);
         assert_eq!(c.pipeline.ops.len(), 3);
-        assert!(matches!(c.pipeline.ops[1], Op::CenterCrop { w: 224, h: 224, .. }));
+        assert!(matches!(
+            c.pipeline.ops[1],
+            Op::CenterCrop { w: 224, h: 224, .. }
+        ));
     }
 
     #[test]
     fn unknown_detection_key_and_bad_interp() {
-        let y = b"arch: PicoDet\nPreprocess:\n- type: Resize\n  target_size: [800, 608]\n  interp: 9\n";
+        let y =
+            b"arch: PicoDet\nPreprocess:\n- type: Resize\n  target_size: [800, 608]\n  interp: 9\n";
         let e = parse("infer_cfg.yml", y).unwrap_err().to_string();
         assert!(e.contains("interp") && e.contains("accepted"), "{e}");
         let y = b"arch: PicoDet\nbogus: 1\nPreprocess: []\n";
@@ -840,7 +981,9 @@ mod tests {
     fn unrecognised_and_invalid_yaml() {
         let e = parse("deploy.yaml", b"foo: 1\n").unwrap_err().to_string();
         assert!(e.contains("not a recognised config"), "{e}");
-        let e = parse("deploy.yaml", b"Deploy: [unclosed\n").unwrap_err().to_string();
+        let e = parse("deploy.yaml", b"Deploy: [unclosed\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid YAML"), "{e}");
         let e = parse("deploy.yaml", &[0xff, 0xfe]).unwrap_err().to_string();
         assert!(e.contains("UTF-8"), "{e}");

@@ -158,8 +158,10 @@ pub fn resize(
             src.width, src.height, dst_w, dst_h
         ));
     }
-    let (inv_sx, inv_sy) =
-        fxy.unwrap_or((dst_w as f64 / src.width as f64, dst_h as f64 / src.height as f64));
+    let (inv_sx, inv_sy) = fxy.unwrap_or((
+        dst_w as f64 / src.width as f64,
+        dst_h as f64 / src.height as f64,
+    ));
     if dst_w == src.width && dst_h == src.height {
         return Ok(src.clone());
     }
@@ -410,7 +412,9 @@ pub fn crop(src: &Mat, x: usize, y: usize, w: usize, h: usize) -> Mat {
 /// Pads at the right and bottom to `w x h` with a constant per channel; the result is `f32`
 /// unless the value fits `u8` exactly and the image is `u8` (OpenCV `copyMakeBorder`).
 pub fn pad_right_bottom(src: &Mat, w: usize, h: usize, value: [f32; 3], force_f32: bool) -> Mat {
-    let int_value = value.iter().all(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v));
+    let int_value = value
+        .iter()
+        .all(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v));
     match (&src.pixels, int_value && !force_f32) {
         (Pixels::U8(d), true) => {
             let fill = [value[0] as u8, value[1] as u8, value[2] as u8];

@@ -74,10 +74,18 @@ pub fn probabilities(row: &[f32]) -> Vec<f32> {
 pub fn topk(row: &[f32], k: usize, labels: &[String]) -> Vec<ClassScore> {
     let p = probabilities(row);
     let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| p[b].partial_cmp(&p[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+    idx.sort_by(|&a, &b| {
+        p[b].partial_cmp(&p[a])
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
+    });
     idx.into_iter()
         .take(k.max(1))
-        .map(|i| ClassScore { class_id: i, label: label_of(labels, i), score: p[i] })
+        .map(|i| ClassScore {
+            class_id: i,
+            label: label_of(labels, i),
+            score: p[i],
+        })
         .collect()
 }
 
@@ -89,7 +97,12 @@ pub fn nms_rows(rows: &[f32], count: Option<usize>, labels: &[String]) -> Vec<De
         .filter(|r| r[0] >= 0.0 && r[1] > 0.0)
         .map(|r| {
             let id = r[0].round() as usize;
-            DetBox { class_id: id, label: label_of(labels, id), score: r[1], bbox: [r[2], r[3], r[4], r[5]] }
+            DetBox {
+                class_id: id,
+                label: label_of(labels, id),
+                score: r[1],
+                bbox: [r[2], r[3], r[4], r[5]],
+            }
         })
         .collect()
 }
@@ -104,7 +117,12 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
 
 /// Hard NMS as in PaddleDetection's PicoDet post-process: the `candidate_size` best, greedy,
 /// suppress IoU > `thr`, keep at most `top_k`. Input `(box, score)`, output best first.
-pub fn hard_nms(mut cands: Vec<([f32; 4], f32)>, thr: f32, top_k: usize, candidate_size: usize) -> Vec<([f32; 4], f32)> {
+pub fn hard_nms(
+    mut cands: Vec<([f32; 4], f32)>,
+    thr: f32,
+    top_k: usize,
+    candidate_size: usize,
+) -> Vec<([f32; 4], f32)> {
     // Ascending by score with a stable sort, then take the last `candidate_size` (numpy argsort).
     cands.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
     let start = cands.len().saturating_sub(candidate_size);
@@ -140,8 +158,15 @@ pub fn picodet(
         let (TensorData::F32(sv), TensorData::F32(dv)) = (&s.data, &d.data) else {
             return Err("PicoDet heads must be float32".into());
         };
-        if s.shape.len() != 3 || d.shape.len() != 3 || s.shape[1] != d.shape[1] || d.shape[2] % 4 != 0 {
-            return Err(format!("unexpected PicoDet head shapes {:?} and {:?}", s.shape, d.shape));
+        if s.shape.len() != 3
+            || d.shape.len() != 3
+            || s.shape[1] != d.shape[1]
+            || d.shape[2] % 4 != 0
+        {
+            return Err(format!(
+                "unexpected PicoDet head shapes {:?} and {:?}",
+                s.shape, d.shape
+            ));
         }
         let k = s.shape[1];
         let c = s.shape[2];
@@ -152,14 +177,27 @@ pub fn picodet(
         if fm_w * fm_h != k {
             return Err(format!(
                 "PicoDet level with stride {stride} has {k} cells, but a {}x{} input gives {}",
-                prep.width, prep.height, fm_w * fm_h
+                prep.width,
+                prep.height,
+                fm_w * fm_h
             ));
         }
         // Top nms_top_k cells by their best class score (descending, stable like numpy's
         // argsort reversed is not: ties are rare in float scores).
-        let best: Vec<f32> = (0..k).map(|i| sv[i * c..(i + 1) * c].iter().cloned().fold(f32::MIN, f32::max)).collect();
+        let best: Vec<f32> = (0..k)
+            .map(|i| {
+                sv[i * c..(i + 1) * c]
+                    .iter()
+                    .cloned()
+                    .fold(f32::MIN, f32::max)
+            })
+            .collect();
         let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by(|&a, &b| best[b].partial_cmp(&best[a]).unwrap_or(std::cmp::Ordering::Equal));
+        order.sort_by(|&a, &b| {
+            best[b]
+                .partial_cmp(&best[a])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         order.truncate(nms.nms_top_k);
         for i in order {
             let cx = ((i % fm_w) as f32 + 0.5) * stride as f32;
@@ -180,8 +218,11 @@ pub fn picodet(
     let (sy, sx) = prep.scale;
     let mut out = Vec::new();
     for cls in 0..num_classes {
-        let cands: Vec<([f32; 4], f32)> =
-            all.iter().filter(|(_, s)| s[cls] > nms.score_threshold).map(|(b, s)| (*b, s[cls])).collect();
+        let cands: Vec<([f32; 4], f32)> = all
+            .iter()
+            .filter(|(_, s)| s[cls] > nms.score_threshold)
+            .map(|(b, s)| (*b, s[cls]))
+            .collect();
         if cands.is_empty() {
             continue;
         }
@@ -190,7 +231,12 @@ pub fn picodet(
             let y1 = b[1].clamp(0.0, in_h) / sy;
             let x2 = b[2].clamp(0.0, in_w) / sx;
             let y2 = b[3].clamp(0.0, in_h) / sy;
-            out.push(DetBox { class_id: cls, label: label_of(labels, cls), score, bbox: [x1, y1, x2, y2] });
+            out.push(DetBox {
+                class_id: cls,
+                label: label_of(labels, cls),
+                score,
+                bbox: [x1, y1, x2, y2],
+            });
         }
     }
     Ok(out)
@@ -200,7 +246,9 @@ pub fn picodet(
 pub fn resize_plane_nearest(src: &[u8], sw: usize, sh: usize, dw: usize, dh: usize) -> Vec<u8> {
     let fx = sw as f64 / dw as f64;
     let fy = sh as f64 / dh as f64;
-    let xs: Vec<usize> = (0..dw).map(|x| ((x as f64 * fx).floor() as usize).min(sw - 1)).collect();
+    let xs: Vec<usize> = (0..dw)
+        .map(|x| ((x as f64 * fx).floor() as usize).min(sw - 1))
+        .collect();
     let mut out = Vec::with_capacity(dw * dh);
     for y in 0..dh {
         let sy = ((y as f64 * fy).floor() as usize).min(sh - 1);
@@ -212,7 +260,12 @@ pub fn resize_plane_nearest(src: &[u8], sw: usize, sh: usize, dw: usize, dh: usi
 
 /// Turns a segmentation output for image `n` of the batch into a label map at the network
 /// input size, then replays the geometric steps backwards to the original size.
-pub fn segmentation(t: &Tensor, n: usize, threshold: f32, prep: &Prepared) -> Result<SegMap, String> {
+pub fn segmentation(
+    t: &Tensor,
+    n: usize,
+    threshold: f32,
+    prep: &Prepared,
+) -> Result<SegMap, String> {
     let s = &t.shape;
     // (h, w, labels) at the output resolution.
     let (h, w, labels): (usize, usize, Vec<u8>) = match (s.len(), t.is_int()) {
@@ -278,7 +331,8 @@ pub fn segmentation(t: &Tensor, n: usize, threshold: f32, prep: &Prepared) -> Re
                 let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);
                 let mut out = vec![0u8; w * h];
                 for r in 0..ch {
-                    out[(y0 + r) * w + x0..(y0 + r) * w + x0 + cw].copy_from_slice(&cur[r * cw..(r + 1) * cw]);
+                    out[(y0 + r) * w + x0..(y0 + r) * w + x0 + cw]
+                        .copy_from_slice(&cur[r * cw..(r + 1) * cw]);
                 }
                 cur = out;
                 cw = w;
@@ -286,7 +340,11 @@ pub fn segmentation(t: &Tensor, n: usize, threshold: f32, prep: &Prepared) -> Re
             }
         }
     }
-    Ok(SegMap { width: cw, height: ch, labels: cur })
+    Ok(SegMap {
+        width: cw,
+        height: ch,
+        labels: cur,
+    })
 }
 
 #[cfg(test)]
@@ -310,7 +368,11 @@ mod tests {
 
     #[test]
     fn nms_suppresses_overlaps_and_keeps_disjoint() {
-        let c = vec![([0.0, 0.0, 10.0, 10.0], 0.9), ([1.0, 1.0, 10.0, 10.0], 0.8), ([20.0, 20.0, 30.0, 30.0], 0.7)];
+        let c = vec![
+            ([0.0, 0.0, 10.0, 10.0], 0.9),
+            ([1.0, 1.0, 10.0, 10.0], 0.8),
+            ([20.0, 20.0, 30.0, 30.0], 0.7),
+        ];
         let k = hard_nms(c, 0.5, 100, 200);
         assert_eq!(k.len(), 2);
         assert_eq!(k[0].1, 0.9);
@@ -319,7 +381,10 @@ mod tests {
 
     #[test]
     fn nms_rows_skip_padding_and_respect_count() {
-        let rows = [1.0, 0.9, 1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 1.0, 1.0];
+        let rows = [
+            1.0, 0.9, 1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 1.0,
+            1.0,
+        ];
         let b = nms_rows(&rows, Some(2), &["x".into(), "y".into()]);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].label, "y");
@@ -330,6 +395,9 @@ mod tests {
     fn nearest_plane_resize_matches_opencv_indexing() {
         let src = [1u8, 2, 3, 4];
         assert_eq!(resize_plane_nearest(&src, 4, 1, 2, 1), vec![1, 3]);
-        assert_eq!(resize_plane_nearest(&src, 4, 1, 8, 1), vec![1, 1, 2, 2, 3, 3, 4, 4]);
+        assert_eq!(
+            resize_plane_nearest(&src, 4, 1, 8, 1),
+            vec![1, 1, 2, 2, 3, 3, 4, 4]
+        );
     }
 }

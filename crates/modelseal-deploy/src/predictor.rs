@@ -14,10 +14,15 @@ use crate::transforms::Prepared;
 enum Head {
     Classify,
     /// Rows `[class, score, x1, y1, x2, y2]` (+ optional count output).
-    NmsRows { rows: usize, count: Option<usize> },
+    NmsRows {
+        rows: usize,
+        count: Option<usize>,
+    },
     /// Raw PicoDet heads: first half scores, second half distributions.
     PicoDet,
-    Segment { output: usize },
+    Segment {
+        output: usize,
+    },
 }
 
 /// A loaded model.
@@ -42,13 +47,17 @@ fn pick_model(names: &[String], dir: &std::path::Path) -> Result<String> {
     match onnx.len() {
         1 => Ok(onnx[0].clone()),
         0 => {
-            let paddle = names.iter().any(|n| n.ends_with(".pdmodel") || n == "__model__" || n.ends_with(".json"));
+            let paddle = names
+                .iter()
+                .any(|n| n.ends_with(".pdmodel") || n == "__model__" || n.ends_with(".json"));
             Err(Error::Layout {
                 dir: dir.to_path_buf(),
                 message: if paddle {
                     "no ONNX model (model.onnx, inference.onnx or one *.onnx); Paddle-format models are served through the C ABI, convert with paddle2onnx for this deployer".into()
                 } else {
-                    format!("no ONNX model (model.onnx, inference.onnx or one *.onnx) among {names:?}")
+                    format!(
+                        "no ONNX model (model.onnx, inference.onnx or one *.onnx) among {names:?}"
+                    )
                 },
             })
         }
@@ -60,14 +69,20 @@ fn pick_model(names: &[String], dir: &std::path::Path) -> Result<String> {
 }
 
 fn pick_config(names: &[String], dir: &std::path::Path) -> Result<String> {
-    let found: Vec<&String> = names.iter().filter(|n| CONFIG_NAMES.contains(&n.as_str())).collect();
+    let found: Vec<&String> = names
+        .iter()
+        .filter(|n| CONFIG_NAMES.contains(&n.as_str()))
+        .collect();
     match found.len() {
         1 => Ok(found[0].clone()),
         0 => Err(Error::Layout {
             dir: dir.to_path_buf(),
             message: format!("no config; expected one of {}", CONFIG_NAMES.join(", ")),
         }),
-        _ => Err(Error::Layout { dir: dir.to_path_buf(), message: format!("several configs {found:?}; keep one") }),
+        _ => Err(Error::Layout {
+            dir: dir.to_path_buf(),
+            message: format!("several configs {found:?}; keep one"),
+        }),
     }
 }
 
@@ -91,44 +106,89 @@ impl Predictor {
     }
 
     /// Builds a predictor from a parsed config and a backend.
-    pub fn with_backend(config: ModelConfig, model_member: String, backend: Box<dyn Backend>, sealed: bool) -> Result<Predictor> {
-        let merr = |m: String| Error::Model { model: model_member.clone(), message: m };
+    pub fn with_backend(
+        config: ModelConfig,
+        model_member: String,
+        backend: Box<dyn Backend>,
+        sealed: bool,
+    ) -> Result<Predictor> {
+        let merr = |m: String| Error::Model {
+            model: model_member.clone(),
+            message: m,
+        };
         let inputs = backend.inputs();
         let image_input = inputs
             .iter()
             .find(|i| i.name == "image" || i.name == "x")
-            .or_else(|| inputs.iter().find(|i| i.elem == ElemType::F32 && i.shape.len() == 4))
+            .or_else(|| {
+                inputs
+                    .iter()
+                    .find(|i| i.elem == ElemType::F32 && i.shape.len() == 4)
+            })
             .map(|i| i.name.clone())
-            .ok_or_else(|| merr(format!("no image input (`image`, `x` or a 4-D float input) among {:?}", inputs.iter().map(|i| &i.name).collect::<Vec<_>>())))?;
+            .ok_or_else(|| {
+                merr(format!(
+                    "no image input (`image`, `x` or a 4-D float input) among {:?}",
+                    inputs.iter().map(|i| &i.name).collect::<Vec<_>>()
+                ))
+            })?;
         for i in inputs {
-            if i.name != image_input && !["im_shape", "scale_factor", "im_size", "im_info"].contains(&i.name.as_str()) {
+            if i.name != image_input
+                && !["im_shape", "scale_factor", "im_size", "im_info"].contains(&i.name.as_str())
+            {
                 return Err(merr(format!("input `{}` is not one this deployer can feed; accepted: image/x, im_shape, scale_factor, im_size, im_info", i.name)));
             }
         }
-        let batchable = inputs.iter().find(|i| i.name == image_input).map(|i| i.shape.first().copied().unwrap_or(-1) != 1).unwrap_or(false)
+        let batchable = inputs
+            .iter()
+            .find(|i| i.name == image_input)
+            .map(|i| i.shape.first().copied().unwrap_or(-1) != 1)
+            .unwrap_or(false)
             && inputs.len() == 1;
         let outs = backend.output_names();
         let head = match config.task {
             Task::Classify => Head::Classify,
             Task::Segment => Head::Segment { output: 0 },
             Task::Detect => {
-                let det = config.det.as_ref().expect("detection config has det settings");
+                let det = config
+                    .det
+                    .as_ref()
+                    .expect("detection config has det settings");
                 if !det.fpn_stride.is_empty() && outs.len() == 2 * det.fpn_stride.len() {
                     if det.nms.is_none() {
-                        return Err(Error::Config { file: config.file.clone(), message: "raw PicoDet heads need an `NMS` section".into() });
+                        return Err(Error::Config {
+                            file: config.file.clone(),
+                            message: "raw PicoDet heads need an `NMS` section".into(),
+                        });
                     }
                     Head::PicoDet
                 } else {
                     let rows = outs
                         .iter()
-                        .position(|n| n.contains("multiclass_nms") || n == "bbox" || n.starts_with("save_infer_model/scale_0"))
+                        .position(|n| {
+                            n.contains("multiclass_nms")
+                                || n == "bbox"
+                                || n.starts_with("save_infer_model/scale_0")
+                        })
                         .unwrap_or(0);
-                    let count = if outs.len() > 1 { (0..outs.len()).find(|&i| i != rows) } else { None };
+                    let count = if outs.len() > 1 {
+                        (0..outs.len()).find(|&i| i != rows)
+                    } else {
+                        None
+                    };
                     Head::NmsRows { rows, count }
                 }
             }
         };
-        Ok(Predictor { config, model_member, backend, head, image_input, batchable, sealed })
+        Ok(Predictor {
+            config,
+            model_member,
+            backend,
+            head,
+            image_input,
+            batchable,
+            sealed,
+        })
     }
 
     /// Sets how many classes a classification returns (overrides the config's `topk`).
@@ -173,28 +233,60 @@ impl Predictor {
         for p in batch {
             chw.extend_from_slice(&p.chw);
         }
-        let mut feeds = vec![(self.image_input.clone(), Tensor::f32(vec![n, 3, p0.height, p0.width], chw))];
+        let mut feeds = vec![(
+            self.image_input.clone(),
+            Tensor::f32(vec![n, 3, p0.height, p0.width], chw),
+        )];
         for i in self.backend.inputs() {
-            let per = |f: &dyn Fn(&Prepared) -> Vec<f32>| -> Vec<f32> { batch.iter().flat_map(|p| f(p)).collect() };
+            let per = |f: &dyn Fn(&Prepared) -> Vec<f32>| -> Vec<f32> {
+                batch.iter().flat_map(|p| f(p)).collect()
+            };
             let t = match i.name.as_str() {
-                "im_shape" if i.shape.last() == Some(&3) => {
-                    Tensor::f32(vec![n, 3], per(&|p| vec![p.orig.0 as f32, p.orig.1 as f32, 1.0]))
-                }
-                "im_shape" => Tensor::f32(vec![n, 2], per(&|p| vec![p.resized.0 as f32, p.resized.1 as f32])),
+                "im_shape" if i.shape.last() == Some(&3) => Tensor::f32(
+                    vec![n, 3],
+                    per(&|p| vec![p.orig.0 as f32, p.orig.1 as f32, 1.0]),
+                ),
+                "im_shape" => Tensor::f32(
+                    vec![n, 2],
+                    per(&|p| vec![p.resized.0 as f32, p.resized.1 as f32]),
+                ),
                 "scale_factor" => Tensor::f32(vec![n, 2], per(&|p| vec![p.scale.0, p.scale.1])),
-                "im_info" => Tensor::f32(vec![n, 3], per(&|p| vec![p.resized.0 as f32, p.resized.1 as f32, p.scale.0])),
+                "im_info" => Tensor::f32(
+                    vec![n, 3],
+                    per(&|p| vec![p.resized.0 as f32, p.resized.1 as f32, p.scale.0]),
+                ),
                 "im_size" => Tensor {
                     shape: vec![n, 2],
-                    data: TensorData::I32(batch.iter().flat_map(|p| [p.orig.0 as i32, p.orig.1 as i32]).collect()),
+                    data: TensorData::I32(
+                        batch
+                            .iter()
+                            .flat_map(|p| [p.orig.0 as i32, p.orig.1 as i32])
+                            .collect(),
+                    ),
                 },
                 _ => continue,
             };
             let t = match (i.elem, t.data) {
-                (ElemType::I64, TensorData::F32(d)) => Tensor { shape: t.shape, data: TensorData::I64(d.iter().map(|&x| x as i64).collect()) },
-                (ElemType::I64, TensorData::I32(d)) => Tensor { shape: t.shape, data: TensorData::I64(d.iter().map(|&x| x as i64).collect()) },
-                (ElemType::I32, TensorData::F32(d)) => Tensor { shape: t.shape, data: TensorData::I32(d.iter().map(|&x| x as i32).collect()) },
-                (ElemType::F32, TensorData::I32(d)) => Tensor { shape: t.shape, data: TensorData::F32(d.iter().map(|&x| x as f32).collect()) },
-                (_, data) => Tensor { shape: t.shape, data },
+                (ElemType::I64, TensorData::F32(d)) => Tensor {
+                    shape: t.shape,
+                    data: TensorData::I64(d.iter().map(|&x| x as i64).collect()),
+                },
+                (ElemType::I64, TensorData::I32(d)) => Tensor {
+                    shape: t.shape,
+                    data: TensorData::I64(d.iter().map(|&x| x as i64).collect()),
+                },
+                (ElemType::I32, TensorData::F32(d)) => Tensor {
+                    shape: t.shape,
+                    data: TensorData::I32(d.iter().map(|&x| x as i32).collect()),
+                },
+                (ElemType::F32, TensorData::I32(d)) => Tensor {
+                    shape: t.shape,
+                    data: TensorData::F32(d.iter().map(|&x| x as f32).collect()),
+                },
+                (_, data) => Tensor {
+                    shape: t.shape,
+                    data,
+                },
             };
             feeds.push((i.name.clone(), t));
         }
@@ -209,7 +301,10 @@ impl Predictor {
         while i < batch.len() {
             let mut j = i + 1;
             if self.batchable {
-                while j < batch.len() && batch[j].height == batch[i].height && batch[j].width == batch[i].width {
+                while j < batch.len()
+                    && batch[j].height == batch[i].height
+                    && batch[j].width == batch[i].width
+                {
                     j += 1;
                 }
             }
@@ -237,7 +332,10 @@ impl Predictor {
     }
 
     fn post(&self, outputs: &[Tensor], n: usize, p: &Prepared) -> Result<Prediction> {
-        let merr = |m: String| Error::Model { model: self.model_member.clone(), message: m };
+        let merr = |m: String| Error::Model {
+            model: self.model_member.clone(),
+            message: m,
+        };
         let labels = &self.config.labels;
         match self.head {
             Head::Classify => {
@@ -245,19 +343,31 @@ impl Predictor {
                 let v = t.to_f32();
                 let classes = *t.shape.last().unwrap_or(&0);
                 if classes == 0 || t.shape.len() != 2 || v.len() < (n + 1) * classes {
-                    return Err(merr(format!("classifier output of shape {:?} is not [N, classes]", t.shape)));
+                    return Err(merr(format!(
+                        "classifier output of shape {:?} is not [N, classes]",
+                        t.shape
+                    )));
                 }
-                Ok(Prediction::Classes(postprocess::topk(&v[n * classes..(n + 1) * classes], self.config.topk, labels)))
+                Ok(Prediction::Classes(postprocess::topk(
+                    &v[n * classes..(n + 1) * classes],
+                    self.config.topk,
+                    labels,
+                )))
             }
             Head::NmsRows { rows, count } => {
-                let t = outputs.get(rows).ok_or_else(|| merr("no detection output".into()))?;
+                let t = outputs
+                    .get(rows)
+                    .ok_or_else(|| merr("no detection output".into()))?;
                 if t.shape.last() != Some(&6) {
                     return Err(merr(format!("detection output {:?} has shape {:?}, not [K, 6] rows class, score, x1, y1, x2, y2", self.backend.output_names().get(rows), t.shape)));
                 }
                 let v = t.to_f32();
                 let counts = count.and_then(|c| outputs.get(c)).map(|c| c.to_f32());
                 let (start, cnt) = match &counts {
-                    Some(c) if c.len() > n => (c[..n].iter().map(|&x| x as usize).sum::<usize>(), Some(c[n] as usize)),
+                    Some(c) if c.len() > n => (
+                        c[..n].iter().map(|&x| x as usize).sum::<usize>(),
+                        Some(c[n] as usize),
+                    ),
                     _ => (0, None),
                 };
                 let rows = v.get(start * 6..).unwrap_or(&[]);
@@ -271,13 +381,24 @@ impl Predictor {
                 if n != 0 {
                     return Err(merr("PicoDet heads are decoded one image at a time".into()));
                 }
-                postprocess::picodet(&scores, &dists, &det.fpn_stride, det.nms.as_ref().expect("checked"), p, labels)
-                    .map(Prediction::Boxes)
-                    .map_err(merr)
+                postprocess::picodet(
+                    &scores,
+                    &dists,
+                    &det.fpn_stride,
+                    det.nms.as_ref().expect("checked"),
+                    p,
+                    labels,
+                )
+                .map(Prediction::Boxes)
+                .map_err(merr)
             }
             Head::Segment { output } => {
-                let t = outputs.get(output).ok_or_else(|| merr("no output".into()))?;
-                postprocess::segmentation(t, n, self.config.seg_threshold, p).map(Prediction::Segmentation).map_err(merr)
+                let t = outputs
+                    .get(output)
+                    .ok_or_else(|| merr("no output".into()))?;
+                postprocess::segmentation(t, n, self.config.seg_threshold, p)
+                    .map(Prediction::Segmentation)
+                    .map_err(merr)
             }
         }
     }

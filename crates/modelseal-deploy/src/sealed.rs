@@ -49,4 +49,3 @@ impl ModelSource for SealedSource {
         self.inner.is_sealed()
     }
 }
-

@@ -18,7 +18,7 @@ pub fn color_map(n: usize) -> Vec<[u8; 3]> {
             let mut lab = i;
             let mut j = 0;
             while lab > 0 && j < 8 {
-                c[0] |= (((lab >> 0) & 1) << (7 - j)) as u8;
+                c[0] |= ((lab & 1) << (7 - j)) as u8;
                 c[1] |= (((lab >> 1) & 1) << (7 - j)) as u8;
                 c[2] |= (((lab >> 2) & 1) << (7 - j)) as u8;
                 j += 1;
@@ -48,7 +48,11 @@ pub fn load_font() -> Option<FontVec> {
     ] {
         candidates.push(PathBuf::from(p));
     }
-    candidates.into_iter().find_map(|p| std::fs::read(p).ok().and_then(|b| FontVec::try_from_vec(b).ok()))
+    candidates.into_iter().find_map(|p| {
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| FontVec::try_from_vec(b).ok())
+    })
 }
 
 /// An RGB canvas.
@@ -68,7 +72,11 @@ impl Canvas {
             Pixels::U8(d) => d.clone(),
             Pixels::F32(d) => d.iter().map(|v| v.clamp(0.0, 255.0) as u8).collect(),
         };
-        Canvas { width: m.width, height: m.height, rgb }
+        Canvas {
+            width: m.width,
+            height: m.height,
+            rgb,
+        }
     }
 
     fn blend(&mut self, x: i64, y: i64, c: [u8; 3], a: f32) {
@@ -76,9 +84,9 @@ impl Canvas {
             return;
         }
         let i = (y as usize * self.width + x as usize) * 3;
-        for k in 0..3 {
-            let v = self.rgb[i + k] as f32 * (1.0 - a) + c[k] as f32 * a;
-            self.rgb[i + k] = v.round().clamp(0.0, 255.0) as u8;
+        for (dst, &src) in self.rgb[i..i + 3].iter_mut().zip(c.iter()) {
+            let v = *dst as f32 * (1.0 - a) + src as f32 * a;
+            *dst = v.round().clamp(0.0, 255.0) as u8;
         }
     }
 
@@ -116,7 +124,12 @@ impl Canvas {
             if let Some(o) = font.outline_glyph(g) {
                 let b = o.px_bounds();
                 o.draw(|gx, gy, cov| {
-                    self.blend(b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64, c, cov.clamp(0.0, 1.0));
+                    self.blend(
+                        b.min.x as i64 + gx as i64,
+                        b.min.y as i64 + gy as i64,
+                        c,
+                        cov.clamp(0.0, 1.0),
+                    );
                 });
             }
         }
@@ -125,9 +138,14 @@ impl Canvas {
     /// Writes the canvas to `path` (format from the extension) atomically: a temporary file in
     /// the same directory, then a rename.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let img = image::RgbImage::from_raw(self.width as u32, self.height as u32, self.rgb.clone())
-            .expect("canvas size matches");
-        save_atomic(path, |p| image::DynamicImage::ImageRgb8(img).save_with_format(p, format_of(path)).map_err(|e| e.to_string()))
+        let img =
+            image::RgbImage::from_raw(self.width as u32, self.height as u32, self.rgb.clone())
+                .expect("canvas size matches");
+        save_atomic(path, |p| {
+            image::DynamicImage::ImageRgb8(img)
+                .save_with_format(p, format_of(path))
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -136,27 +154,47 @@ fn format_of(path: &Path) -> image::ImageFormat {
 }
 
 /// Runs `write` on a temporary path next to `path`, then renames it into place.
-pub fn save_atomic(path: &Path, write: impl FnOnce(&Path) -> std::result::Result<(), String>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn save_atomic(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
     let tmp = dir.join(format!(".{name}.{}.tmp.{ext}", std::process::id()));
     let r = write(&tmp).and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
     if let Err(e) = r {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Output { path: path.to_path_buf(), message: e });
+        return Err(Error::Output {
+            path: path.to_path_buf(),
+            message: e,
+        });
     }
     Ok(())
 }
 
 /// Draws boxes with score >= `threshold` on the image; captions use `font` when given.
-pub fn draw_boxes(img: &Mat, boxes: &[DetBox], threshold: f32, num_classes: usize, font: Option<&FontVec>) -> Canvas {
+pub fn draw_boxes(
+    img: &Mat,
+    boxes: &[DetBox],
+    threshold: f32,
+    num_classes: usize,
+    font: Option<&FontVec>,
+) -> Canvas {
     let mut cv = Canvas::from_mat(img);
     let cmap = color_map(num_classes.max(boxes.iter().map(|b| b.class_id + 1).max().unwrap_or(1)));
     let px = (img.width.min(img.height) as f32 / 40.0).clamp(12.0, 32.0);
     for b in boxes.iter().filter(|b| b.score >= threshold) {
         let c = cmap[b.class_id % cmap.len()];
-        let (x0, y0, x1, y1) = (b.bbox[0] as i64, b.bbox[1] as i64, b.bbox[2] as i64, b.bbox[3] as i64);
+        let (x0, y0, x1, y1) = (
+            b.bbox[0] as i64,
+            b.bbox[1] as i64,
+            b.bbox[2] as i64,
+            b.bbox[3] as i64,
+        );
         cv.rect(x0, y0, x1, y1, c, 2);
         if let Some(font) = font {
             let caption = format!("{} {}%", b.label, (b.score * 100.0) as i32);
@@ -183,13 +221,21 @@ pub fn color_segmentation(img: Option<&Mat>, seg: &SegMap, num_classes: usize) -
             *o = ((*o as u16 + *b as u16) / 2) as u8;
         }
     }
-    Canvas { width: seg.width, height: seg.height, rgb }
+    Canvas {
+        width: seg.width,
+        height: seg.height,
+        rgb,
+    }
 }
 
 /// Writes the label map as an 8-bit greyscale PNG (labels as values) atomically.
 pub fn save_label_png(seg: &SegMap, path: &Path) -> Result<()> {
-    let img = image::GrayImage::from_raw(seg.width as u32, seg.height as u32, seg.labels.clone()).expect("size matches");
-    save_atomic(path, |p| img.save_with_format(p, image::ImageFormat::Png).map_err(|e| e.to_string()))
+    let img = image::GrayImage::from_raw(seg.width as u32, seg.height as u32, seg.labels.clone())
+        .expect("size matches");
+    save_atomic(path, |p| {
+        img.save_with_format(p, image::ImageFormat::Png)
+            .map_err(|e| e.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -209,7 +255,12 @@ mod tests {
     #[test]
     fn boxes_are_drawn_in_class_colour() {
         let img = Mat::from_u8(20, 20, vec![255; 20 * 20 * 3]);
-        let b = DetBox { class_id: 1, label: "x".into(), score: 0.9, bbox: [2.0, 2.0, 10.0, 10.0] };
+        let b = DetBox {
+            class_id: 1,
+            label: "x".into(),
+            score: 0.9,
+            bbox: [2.0, 2.0, 10.0, 10.0],
+        };
         let cv = draw_boxes(&img, &[b], 0.5, 2, None);
         let px = |x: usize, y: usize| &cv.rgb[(y * 20 + x) * 3..(y * 20 + x) * 3 + 3];
         assert_eq!(px(2, 5), &[0, 0, 128]);

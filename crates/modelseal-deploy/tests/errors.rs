@@ -12,7 +12,11 @@ use modelseal_deploy::{BackendOptions, PlainSource, Predictor};
 
 fn copy_model(models: &Path, model: &str, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
-    std::fs::copy(models.join(model).join("model.onnx"), dst.join("model.onnx")).unwrap();
+    std::fs::copy(
+        models.join(model).join("model.onnx"),
+        dst.join("model.onnx"),
+    )
+    .unwrap();
 }
 
 fn open_err(dir: &Path, o: &BackendOptions) -> String {
@@ -53,25 +57,38 @@ fn missing_members_are_named() {
     let no_cfg = tmp.path().join("nocfg");
     copy_model(&models, "cls", &no_cfg);
     let e = open_err(&no_cfg, &opts(BackendKind::Auto));
-    assert!(e.contains("no config") && e.contains("inference.yml"), "{e}");
+    assert!(
+        e.contains("no config") && e.contains("inference.yml"),
+        "{e}"
+    );
 
     let no_model = tmp.path().join("nomodel");
     std::fs::create_dir_all(&no_model).unwrap();
-    std::fs::copy(models.join("cls/inference.yml"), no_model.join("inference.yml")).unwrap();
+    std::fs::copy(
+        models.join("cls/inference.yml"),
+        no_model.join("inference.yml"),
+    )
+    .unwrap();
     let e = open_err(&no_model, &opts(BackendKind::Auto));
     assert!(e.contains("no ONNX model"), "{e}");
 
     let two = tmp.path().join("two");
     copy_model(&models, "cls", &two);
     std::fs::copy(models.join("cls/inference.yml"), two.join("inference.yml")).unwrap();
-    std::fs::copy(models.join("layout/infer_cfg.yml"), two.join("infer_cfg.yml")).unwrap();
+    std::fs::copy(
+        models.join("layout/infer_cfg.yml"),
+        two.join("infer_cfg.yml"),
+    )
+    .unwrap();
     let e = open_err(&two, &opts(BackendKind::Auto));
     assert!(e.contains("several configs"), "{e}");
 }
 
 #[test]
 fn corrupt_model_bytes_are_a_model_error() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("trunc");
     std::fs::create_dir_all(&d).unwrap();
@@ -80,7 +97,10 @@ fn corrupt_model_bytes_are_a_model_error() {
     std::fs::copy(models.join("cls/inference.yml"), d.join("inference.yml")).unwrap();
     for kind in [BackendKind::OnnxRuntime, BackendKind::Tract] {
         let e = open_err(&d, &opts(kind));
-        assert!(e.contains("model.onnx") && e.contains("cannot load"), "{kind:?}: {e}");
+        assert!(
+            e.contains("model.onnx") && e.contains("cannot load"),
+            "{kind:?}: {e}"
+        );
     }
 }
 
@@ -99,20 +119,31 @@ fn unreadable_and_truncated_images() {
         match read_image(&cut) {
             Err(e) => {
                 let e = e.to_string();
-                assert!(e.contains(&format!("cut-{name}")) && e.contains("decode"), "{e}");
+                assert!(
+                    e.contains(&format!("cut-{name}")) && e.contains("decode"),
+                    "{e}"
+                );
             }
             // A truncated JPEG may decode with the missing part filled; it must still be sized right.
-            Ok(m) => assert!(name.ends_with(".jpg") && m.width == 768 && m.height == 576, "{name}"),
+            Ok(m) => assert!(
+                name.ends_with(".jpg") && m.width == 768 && m.height == 576,
+                "{name}"
+            ),
         }
     }
     let text = tmp.path().join("text.png");
     std::fs::write(&text, "hello").unwrap();
-    assert!(read_image(&text).unwrap_err().to_string().contains("text.png"));
+    assert!(read_image(&text)
+        .unwrap_err()
+        .to_string()
+        .contains("text.png"));
 }
 
 #[test]
 fn image_smaller_than_crop_is_a_transform_error() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("crop");
     copy_model(&models, "cls", &d);
@@ -125,7 +156,10 @@ fn image_smaller_than_crop_is_a_transform_error() {
     let mut p = Predictor::open(&src, &opts(BackendKind::OnnxRuntime)).unwrap();
     let small = modelseal_deploy::image::Mat::from_u8(100, 40, vec![128; 100 * 40 * 3]);
     let e = p.predict(&small).unwrap_err().to_string();
-    assert!(e.contains("CropImage") && e.contains("100x40") && e.contains("192x48"), "{e}");
+    assert!(
+        e.contains("CropImage") && e.contains("100x40") && e.contains("192x48"),
+        "{e}"
+    );
     // A large enough image goes through the same config.
     let big = read_image(&models.join("images/chelsea.png")).unwrap();
     assert!(p.predict(&big).is_ok());
@@ -133,14 +167,26 @@ fn image_smaller_than_crop_is_a_transform_error() {
 
 #[test]
 fn gpu_flags_without_a_gpu_runtime_are_clear_errors() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let src = PlainSource::open(&models.join("cls")).unwrap();
     for (gpu, trt) in [(true, false), (true, true)] {
-        let o = BackendOptions { kind: BackendKind::OnnxRuntime, use_gpu: gpu, use_trt: trt, ir_optim: true, ..Default::default() };
+        let o = BackendOptions {
+            kind: BackendKind::OnnxRuntime,
+            use_gpu: gpu,
+            use_trt: trt,
+            ir_optim: true,
+            ..Default::default()
+        };
         match Predictor::open(&src, &o) {
             Err(e) => {
                 let e = e.to_string();
-                assert!(e.contains(if trt { "TensorRT" } else { "CUDA" }) && e.contains("not available"), "{e}");
+                assert!(
+                    e.contains(if trt { "TensorRT" } else { "CUDA" })
+                        && e.contains("not available"),
+                    "{e}"
+                );
             }
             // With onnxruntime-gpu and a GPU present the session must build and run.
             Ok(mut p) => {
@@ -148,8 +194,16 @@ fn gpu_flags_without_a_gpu_runtime_are_clear_errors() {
                 p.predict(&img).unwrap();
             }
         }
-        let o = BackendOptions { kind: BackendKind::Tract, use_gpu: gpu, use_trt: trt, ..Default::default() };
-        let e = Predictor::open(&src, &o).err().expect("tract has no GPU").to_string();
+        let o = BackendOptions {
+            kind: BackendKind::Tract,
+            use_gpu: gpu,
+            use_trt: trt,
+            ..Default::default()
+        };
+        let e = Predictor::open(&src, &o)
+            .err()
+            .expect("tract has no GPU")
+            .to_string();
         assert!(e.contains("CPU only"), "{e}");
     }
 }
@@ -157,8 +211,14 @@ fn gpu_flags_without_a_gpu_runtime_are_clear_errors() {
 #[test]
 fn backend_names_parse() {
     assert_eq!("auto".parse::<BackendKind>().unwrap(), BackendKind::Auto);
-    assert_eq!("onnxruntime".parse::<BackendKind>().unwrap(), BackendKind::OnnxRuntime);
+    assert_eq!(
+        "onnxruntime".parse::<BackendKind>().unwrap(),
+        BackendKind::OnnxRuntime
+    );
     assert_eq!("tract".parse::<BackendKind>().unwrap(), BackendKind::Tract);
     let e = "tensorflow".parse::<BackendKind>().unwrap_err();
-    assert!(e.contains("tensorflow") && e.contains("auto, onnxruntime, tract"), "{e}");
+    assert!(
+        e.contains("tensorflow") && e.contains("auto, onnxruntime, tract"),
+        "{e}"
+    );
 }

@@ -33,14 +33,30 @@ fn decode_matches_opencv() {
     let g = golden("decode");
     for (name, want) in g.as_object().unwrap() {
         let m = read_image(&models.join("images").join(name)).unwrap();
-        assert_eq!((m.width as u64, m.height as u64), (want["width"].as_u64().unwrap(), want["height"].as_u64().unwrap()), "{name}");
-        let Pixels::U8(d) = &m.pixels else { panic!("decoded u8") };
+        assert_eq!(
+            (m.width as u64, m.height as u64),
+            (
+                want["width"].as_u64().unwrap(),
+                want["height"].as_u64().unwrap()
+            ),
+            "{name}"
+        );
+        let Pixels::U8(d) = &m.pixels else {
+            panic!("decoded u8")
+        };
         if is_png(name) {
-            assert_eq!(sha256_hex(d), want["sha256"].as_str().unwrap(), "{name}: PNG decode differs from OpenCV");
+            assert_eq!(
+                sha256_hex(d),
+                want["sha256"].as_str().unwrap(),
+                "{name}: PNG decode differs from OpenCV"
+            );
         } else {
             // JPEG decoders (libjpeg-turbo vs zune-jpeg) differ by rounding in IDCT/upsampling.
             let (max, mean) = stats(&mat_samples(&m), &samples_f64(&want["samples"]));
-            assert!(mean < 2.0 && max <= 48.0, "{name}: JPEG decode mean diff {mean}, max {max}");
+            assert!(
+                mean < 2.0 && max <= 48.0,
+                "{name}: JPEG decode mean diff {mean}, max {max}"
+            );
         }
     }
 }
@@ -52,20 +68,53 @@ fn resize_matches_opencv_bit_for_bit() {
     for case in g.as_array().unwrap() {
         let name = case["image"].as_str().unwrap();
         let src = read_image(&models.join("images").join(name)).unwrap();
-        let src = if case["dtype"] == "f32" { src.to_f32() } else { src };
-        let interp = if case["interp"] == "LINEAR" { Interp::Linear } else { Interp::Nearest };
-        let (w, h) = (case["width"].as_u64().unwrap() as usize, case["height"].as_u64().unwrap() as usize);
-        let what = format!("{name} {} {} {:?} {:?}", case["dtype"], case["interp"], case["dsize"], case["fxy"]);
-        let fxy = case["fxy"].as_array().map(|a| (a[0].as_f64().unwrap(), a[1].as_f64().unwrap()));
+        let src = if case["dtype"] == "f32" {
+            src.to_f32()
+        } else {
+            src
+        };
+        let interp = if case["interp"] == "LINEAR" {
+            Interp::Linear
+        } else {
+            Interp::Nearest
+        };
+        let (w, h) = (
+            case["width"].as_u64().unwrap() as usize,
+            case["height"].as_u64().unwrap() as usize,
+        );
+        let what = format!(
+            "{name} {} {} {:?} {:?}",
+            case["dtype"], case["interp"], case["dsize"], case["fxy"]
+        );
+        let fxy = case["fxy"]
+            .as_array()
+            .map(|a| (a[0].as_f64().unwrap(), a[1].as_f64().unwrap()));
         if let Some(d) = case["dsize"].as_array() {
-            assert_eq!((d[0].as_u64().unwrap() as usize, d[1].as_u64().unwrap() as usize), (w, h));
+            assert_eq!(
+                (
+                    d[0].as_u64().unwrap() as usize,
+                    d[1].as_u64().unwrap() as usize
+                ),
+                (w, h)
+            );
         }
         if let Some((fx, fy)) = fxy {
-            assert_eq!((image::cv_round(src.width as f64 * fx) as usize, image::cv_round(src.height as f64 * fy) as usize), (w, h), "{what}");
+            assert_eq!(
+                (
+                    image::cv_round(src.width as f64 * fx) as usize,
+                    image::cv_round(src.height as f64 * fy) as usize
+                ),
+                (w, h),
+                "{what}"
+            );
         }
         let r = image::resize(&src, w, h, fxy, interp).unwrap();
         match &r.pixels {
-            Pixels::U8(d) => assert_eq!(sha256_hex(d), case["sha256"].as_str().unwrap(), "u8 resize differs from OpenCV: {what}"),
+            Pixels::U8(d) => assert_eq!(
+                sha256_hex(d),
+                case["sha256"].as_str().unwrap(),
+                "u8 resize differs from OpenCV: {what}"
+            ),
             Pixels::F32(_) => {
                 let (max, _) = stats(&mat_samples(&r), &samples_f64(&case["samples"]));
                 // Float rounding (FMA, summation order) only: 1e-5 of the 0..255 range.
@@ -87,7 +136,9 @@ fn check_input(name: &str, chw: &[f32], want: &serde_json::Value) {
 
 #[test]
 fn classifier_matches_goldens() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let mut p = open_plain(&models.join("cls"), BackendKind::OnnxRuntime);
     let g = golden("cls");
     for (name, want) in g.as_object().unwrap() {
@@ -95,12 +146,21 @@ fn classifier_matches_goldens() {
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (48, 192));
         check_input(name, &prep.chw, &want["input"]);
-        let Prediction::Classes(c) = p.infer(&[prep]).unwrap().remove(0) else { panic!("classes") };
+        let Prediction::Classes(c) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("classes")
+        };
         let probs = samples_f64(&want["probs"]);
         let tol = if is_png(name) { 1e-4 } else { 0.05 };
-        assert!((c[0].score as f64 - probs[want["class_id"].as_u64().unwrap() as usize]).abs() < tol, "{name}: {c:?} vs {probs:?}");
+        assert!(
+            (c[0].score as f64 - probs[want["class_id"].as_u64().unwrap() as usize]).abs() < tol,
+            "{name}: {c:?} vs {probs:?}"
+        );
         if (probs[0] - probs[1]).abs() > 2.0 * tol {
-            assert_eq!(c[0].class_id as u64, want["class_id"].as_u64().unwrap(), "{name}");
+            assert_eq!(
+                c[0].class_id as u64,
+                want["class_id"].as_u64().unwrap(),
+                "{name}"
+            );
             assert_eq!(c[0].label, ["0", "180"][c[0].class_id]);
         }
     }
@@ -108,14 +168,24 @@ fn classifier_matches_goldens() {
 
 #[test]
 fn classifier_batches_give_the_same_scores() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let mut p = open_plain(&models.join("cls"), BackendKind::OnnxRuntime);
     let names = ["astronaut.png", "chelsea.png", "coffee.png", "page.png"];
-    let preps: Vec<_> = names.iter().map(|n| p.preprocess(&read_image(&models.join("images").join(n)).unwrap()).unwrap()).collect();
+    let preps: Vec<_> = names
+        .iter()
+        .map(|n| {
+            p.preprocess(&read_image(&models.join("images").join(n)).unwrap())
+                .unwrap()
+        })
+        .collect();
     let batched = p.infer(&preps).unwrap();
     for (prep, b) in preps.iter().zip(batched) {
         let single = p.infer(std::slice::from_ref(prep)).unwrap().remove(0);
-        let (Prediction::Classes(a), Prediction::Classes(b)) = (single, b) else { panic!() };
+        let (Prediction::Classes(a), Prediction::Classes(b)) = (single, b) else {
+            panic!()
+        };
         assert_eq!(a[0].class_id, b[0].class_id);
         assert!((a[0].score - b[0].score).abs() < 1e-5);
     }
@@ -128,7 +198,12 @@ fn iou(a: &[f64], b: &[f64]) -> f64 {
     i / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i)
 }
 
-fn check_boxes(name: &str, got: &[modelseal_deploy::DetBox], want: &serde_json::Value, exact: bool) {
+fn check_boxes(
+    name: &str,
+    got: &[modelseal_deploy::DetBox],
+    want: &serde_json::Value,
+    exact: bool,
+) {
     let want = want.as_array().unwrap();
     if exact {
         assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
@@ -146,9 +221,17 @@ fn check_boxes(name: &str, got: &[modelseal_deploy::DetBox], want: &serde_json::
             .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap())
             .unwrap_or_else(|| panic!("{name}: no box of class {} in {got:?}", w["class_id"]));
         if exact {
-            assert!((m.0.score as f64 - ws).abs() < 1e-3, "{name}: score {} vs {ws}", m.0.score);
+            assert!(
+                (m.0.score as f64 - ws).abs() < 1e-3,
+                "{name}: score {} vs {ws}",
+                m.0.score
+            );
             for k in 0..4 {
-                assert!((m.0.bbox[k] as f64 - wb[k]).abs() < 0.5, "{name}: bbox {:?} vs {wb:?}", m.0.bbox);
+                assert!(
+                    (m.0.bbox[k] as f64 - wb[k]).abs() < 0.5,
+                    "{name}: bbox {:?} vs {wb:?}",
+                    m.0.bbox
+                );
             }
         } else {
             assert!(m.1 > 0.85, "{name}: best IoU {} for {w}", m.1);
@@ -158,7 +241,9 @@ fn check_boxes(name: &str, got: &[modelseal_deploy::DetBox], want: &serde_json::
 
 #[test]
 fn picodet_layout_matches_goldens() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let mut p = open_plain(&models.join("layout"), BackendKind::OnnxRuntime);
     assert_eq!(p.labels().len(), 10);
     let g = golden("layout");
@@ -167,17 +252,25 @@ fn picodet_layout_matches_goldens() {
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (800, 608));
         check_input(name, &prep.chw, &want["input"]);
-        let Prediction::Boxes(b) = p.infer(&[prep]).unwrap().remove(0) else { panic!("boxes") };
+        let Prediction::Boxes(b) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("boxes")
+        };
         check_boxes(name, &b, &want["boxes"], is_png(name));
         for x in &b {
-            assert!(x.bbox[0] >= 0.0 && x.bbox[2] <= img.width as f32 + 1e-3 && x.bbox[3] <= img.height as f32 + 1e-3);
+            assert!(
+                x.bbox[0] >= 0.0
+                    && x.bbox[2] <= img.width as f32 + 1e-3
+                    && x.bbox[3] <= img.height as f32 + 1e-3
+            );
         }
     }
 }
 
 #[test]
 fn db_segmentation_matches_goldens() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let mut p = open_plain(&models.join("det_db"), BackendKind::OnnxRuntime);
     let g = golden("det_db");
     for (name, want) in g.as_object().unwrap() {
@@ -185,16 +278,33 @@ fn db_segmentation_matches_goldens() {
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (640, 640));
         check_input(name, &prep.chw, &want["input"]);
-        let Prediction::Segmentation(s) = p.infer(&[prep]).unwrap().remove(0) else { panic!("seg") };
-        assert_eq!((s.width as u64, s.height as u64), (want["width"].as_u64().unwrap(), want["height"].as_u64().unwrap()), "{name}");
+        let Prediction::Segmentation(s) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("seg")
+        };
+        assert_eq!(
+            (s.width as u64, s.height as u64),
+            (
+                want["width"].as_u64().unwrap(),
+                want["height"].as_u64().unwrap()
+            ),
+            "{name}"
+        );
         let ones = s.labels.iter().filter(|&&l| l == 1).count() as f64;
         let total = (s.width * s.height) as f64;
         let want_ones = want["ones"].as_f64().unwrap();
         let tol = if is_png(name) { 0.001 } else { 0.01 };
-        assert!((ones - want_ones).abs() / total <= tol, "{name}: {ones} text pixels vs {want_ones}");
+        assert!(
+            (ones - want_ones).abs() / total <= tol,
+            "{name}: {ones} text pixels vs {want_ones}"
+        );
         if is_png(name) && want_ones > 0.0 {
-            let agree = (0..1000).filter(|&k| sample(&s.labels, k) as f64 == samples_f64(&want["samples"])[k]).count();
-            assert!(agree >= 995, "{name}: only {agree}/1000 sampled labels agree");
+            let agree = (0..1000)
+                .filter(|&k| sample(&s.labels, k) as f64 == samples_f64(&want["samples"])[k])
+                .count();
+            assert!(
+                agree >= 995,
+                "{name}: only {agree}/1000 sampled labels agree"
+            );
         }
     }
 }

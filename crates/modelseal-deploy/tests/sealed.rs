@@ -11,16 +11,25 @@ use modelseal_deploy::{Predictor, SealedSource};
 
 fn seal(src: &std::path::Path, dst: &std::path::Path, key: &Key, format: OutputFormat) {
     let dir = ModelDir::open(src, None).expect("open plain model dir");
-    let opts = SealOptions { format, ..Default::default() };
+    let opts = SealOptions {
+        format,
+        ..Default::default()
+    };
     modelseal::seal_dir(key, &dir, dst, &opts, &|_| {}).expect("seal");
 }
 
 #[test]
 fn sealed_and_plain_give_identical_predictions() {
-    let Some(models) = models_and_ort() else { return };
+    let Some(models) = models_and_ort() else {
+        return;
+    };
     let key = Key::generate().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    for (model, image) in [("cls", "chelsea.png"), ("layout", "page.png"), ("det_db", "page.png")] {
+    for (model, image) in [
+        ("cls", "chelsea.png"),
+        ("layout", "page.png"),
+        ("det_db", "page.png"),
+    ] {
         let img = read_image(&models.join("images").join(image)).unwrap();
         let mut plain = open_plain(&models.join(model), BackendKind::OnnxRuntime);
         let want = plain.predict(&img).unwrap();
@@ -28,12 +37,19 @@ fn sealed_and_plain_give_identical_predictions() {
             let dst = tmp.path().join(format!("{model}-{tag}"));
             seal(&models.join(model), &dst, &key, fmt);
             // Nothing in the sealed directory is readable as the plain model.
-            assert!(!dst.join("model.onnx").exists(), "{model} {tag}: plaintext model in the sealed dir");
+            assert!(
+                !dst.join("model.onnx").exists(),
+                "{model} {tag}: plaintext model in the sealed dir"
+            );
             let src = SealedSource::open(&dst, Some(&key)).unwrap();
             assert!(modelseal_deploy::ModelSource::is_sealed(&src));
             let mut sealed = Predictor::open(&src, &opts(BackendKind::OnnxRuntime)).unwrap();
             assert!(sealed.is_sealed());
-            assert_eq!(sealed.predict(&img).unwrap(), want, "{model} {tag}: sealed result differs");
+            assert_eq!(
+                sealed.predict(&img).unwrap(),
+                want,
+                "{model} {tag}: sealed result differs"
+            );
         }
     }
 }
@@ -47,13 +63,17 @@ fn wrong_key_and_missing_key_are_clear_errors() {
     let dst = tmp.path().join("cls");
     seal(&models.join("cls"), &dst, &key, OutputFormat::V2);
     let e = match SealedSource::open(&dst, Some(&other)) {
-        Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto)).err().expect("wrong key must fail"),
+        Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto))
+            .err()
+            .expect("wrong key must fail"),
         Err(e) => e,
     };
     let chain = error_chain(&e);
     assert!(chain.to_lowercase().contains("key"), "{chain}");
     assert!(has_kind(&e, modelseal::ErrorKind::WrongKey), "{chain}");
-    let e = SealedSource::open(&dst, None).err().map(|e| error_chain(&e));
+    let e = SealedSource::open(&dst, None)
+        .err()
+        .map(|e| error_chain(&e));
     if let Some(chain) = e {
         assert!(chain.to_lowercase().contains("key"), "{chain}");
     } else {
@@ -69,7 +89,11 @@ fn tampered_member_is_reported_before_inference() {
     let dst = tmp.path().join("cls");
     seal(&models.join("cls"), &dst, &key, OutputFormat::V2);
     // Flip one byte in the largest sealed file (the model).
-    let mut files: Vec<_> = std::fs::read_dir(&dst).unwrap().flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dst)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0));
     let big = files.last().unwrap().clone();
     let mut bytes = std::fs::read(&big).unwrap();
@@ -77,10 +101,16 @@ fn tampered_member_is_reported_before_inference() {
     bytes[mid] ^= 0x40;
     std::fs::write(&big, bytes).unwrap();
     let e = match SealedSource::open(&dst, Some(&key)) {
-        Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto)).err().expect("tampered model must fail"),
+        Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto))
+            .err()
+            .expect("tampered model must fail"),
         Err(e) => e,
     };
-    assert!(has_kind(&e, modelseal::ErrorKind::Integrity), "{}", error_chain(&e));
+    assert!(
+        has_kind(&e, modelseal::ErrorKind::Integrity),
+        "{}",
+        error_chain(&e)
+    );
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -30,7 +30,10 @@ pub struct Tensor {
 impl Tensor {
     /// A `float32` tensor.
     pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
-        Tensor { shape, data: TensorData::F32(data) }
+        Tensor {
+            shape,
+            data: TensorData::F32(data),
+        }
     }
     /// Values as `f32` (integers converted).
     pub fn to_f32(&self) -> Vec<f32> {
@@ -89,7 +92,9 @@ impl std::str::FromStr for BackendKind {
             "auto" => Ok(BackendKind::Auto),
             "onnxruntime" | "ort" => Ok(BackendKind::OnnxRuntime),
             "tract" => Ok(BackendKind::Tract),
-            o => Err(format!("unknown backend {o:?}; accepted: auto, onnxruntime, tract")),
+            o => Err(format!(
+                "unknown backend {o:?}; accepted: auto, onnxruntime, tract"
+            )),
         }
     }
 }
@@ -126,11 +131,19 @@ pub trait Backend: Send {
 /// Builds a backend from model bytes held in memory. `model` names the member for errors.
 pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.kind {
-        BackendKind::OnnxRuntime => Ok(Box::new(onnxruntime::OrtBackend::load(model_bytes, model, opts)?)),
+        BackendKind::OnnxRuntime => Ok(Box::new(onnxruntime::OrtBackend::load(
+            model_bytes,
+            model,
+            opts,
+        )?)),
         BackendKind::Tract => load_tract(model_bytes, model, opts),
         BackendKind::Auto => {
             if onnxruntime::find_library().is_some() {
-                Ok(Box::new(onnxruntime::OrtBackend::load(model_bytes, model, opts)?))
+                Ok(Box::new(onnxruntime::OrtBackend::load(
+                    model_bytes,
+                    model,
+                    opts,
+                )?))
             } else {
                 load_tract(model_bytes, model, opts)
             }
@@ -146,7 +159,11 @@ fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<
             message: "tract runs on the CPU only; --use_gpu/--use_trt need --backend onnxruntime with onnxruntime-gpu".into(),
         });
     }
-    Ok(Box::new(tract::TractBackend::load(model_bytes, model, opts)?))
+    Ok(Box::new(tract::TractBackend::load(
+        model_bytes,
+        model,
+        opts,
+    )?))
 }
 
 #[cfg(not(feature = "tract"))]

@@ -15,7 +15,10 @@ use crate::error::{Error, Result};
 const NAME: &str = "onnxruntime";
 
 fn err(message: impl Into<String>) -> Error {
-    Error::Backend { backend: NAME, message: message.into() }
+    Error::Backend {
+        backend: NAME,
+        message: message.into(),
+    }
 }
 
 #[cfg(target_os = "windows")]
@@ -116,12 +119,22 @@ impl OrtBackend {
         let env = environment()?;
         let mut b = Session::builder(env).map_err(|e| err(format!("session builder: {e}")))?;
         if let Some(t) = opts.threads {
-            b = b.with_intra_threads(t).map_err(|e| err(format!("thread_num {t}: {e}")))?;
+            b = b
+                .with_intra_threads(t)
+                .map_err(|e| err(format!("thread_num {t}: {e}")))?;
         }
-        let level = if opts.ir_optim { GraphOptimizationLevel::All } else { GraphOptimizationLevel::Disable };
-        b = b.with_optimization_level(level).map_err(|e| err(format!("use_ir_optim: {e}")))?;
+        let level = if opts.ir_optim {
+            GraphOptimizationLevel::All
+        } else {
+            GraphOptimizationLevel::Disable
+        };
+        b = b
+            .with_optimization_level(level)
+            .map_err(|e| err(format!("use_ir_optim: {e}")))?;
         if opts.use_trt || opts.use_gpu {
-            let lib = library_path().map(|p| p.display().to_string()).unwrap_or_default();
+            let lib = library_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             let mut eps = Vec::new();
             if opts.use_trt {
                 if !ep::TensorRT::is_available().unwrap_or(false) {
@@ -129,19 +142,34 @@ impl OrtBackend {
                         "--use_trt: the TensorRT execution provider is not available in {lib} (install onnxruntime-gpu and TensorRT)"
                     )));
                 }
-                eps.push(ep::TensorRT::default().with_device_id(opts.gpu_id).build().error_on_failure());
+                eps.push(
+                    ep::TensorRT::default()
+                        .with_device_id(opts.gpu_id)
+                        .build()
+                        .error_on_failure(),
+                );
             }
             if !ep::CUDA::is_available().unwrap_or(false) {
                 return Err(err(format!(
                     "--use_gpu: the CUDA execution provider is not available in {lib} (install onnxruntime-gpu==1.32.0 and point ORT_DYLIB_PATH at its library)"
                 )));
             }
-            eps.push(ep::CUDA::default().with_device_id(opts.gpu_id).build().error_on_failure());
-            b = b.with_execution_providers(eps).map_err(|e| err(format!("GPU {}: {e}", opts.gpu_id)))?;
+            eps.push(
+                ep::CUDA::default()
+                    .with_device_id(opts.gpu_id)
+                    .build()
+                    .error_on_failure(),
+            );
+            b = b
+                .with_execution_providers(eps)
+                .map_err(|e| err(format!("GPU {}: {e}", opts.gpu_id)))?;
         }
         let session = b
             .commit_from_memory(model_bytes)
-            .map_err(|e| Error::Model { model: model.to_string(), message: format!("ONNX Runtime cannot load it: {e}") })?;
+            .map_err(|e| Error::Model {
+                model: model.to_string(),
+                message: format!("ONNX Runtime cannot load it: {e}"),
+            })?;
         let inputs = session
             .inputs()
             .iter()
@@ -158,11 +186,23 @@ impl OrtBackend {
                     ),
                     _ => (ElemType::Other, Vec::new()),
                 };
-                InputInfo { name: o.name().to_string(), elem, shape }
+                InputInfo {
+                    name: o.name().to_string(),
+                    elem,
+                    shape,
+                }
             })
             .collect();
-        let outputs = session.outputs().iter().map(|o| o.name().to_string()).collect();
-        Ok(OrtBackend { session, inputs, outputs })
+        let outputs = session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        Ok(OrtBackend {
+            session,
+            inputs,
+            outputs,
+        })
     }
 }
 
@@ -177,29 +217,52 @@ impl Backend for OrtBackend {
         &self.outputs
     }
     fn run(&mut self, inputs: &[(String, Tensor)]) -> Result<Vec<Tensor>> {
-        let mut values: Vec<(String, ort::session::SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        let mut values: Vec<(String, ort::session::SessionInputValue<'_>)> =
+            Vec::with_capacity(inputs.len());
         for (name, t) in inputs {
             let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
             let v: ort::value::DynValue = match &t.data {
-                TensorData::F32(d) => ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn()),
-                TensorData::I32(d) => ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn()),
-                TensorData::I64(d) => ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn()),
+                TensorData::F32(d) => {
+                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                }
+                TensorData::I32(d) => {
+                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                }
+                TensorData::I64(d) => {
+                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                }
             }
             .map_err(|e| err(format!("input {name}: {e}")))?;
             values.push((name.clone(), v.into()));
         }
-        let outs = self.session.run(values).map_err(|e| err(format!("inference failed: {e}")))?;
+        let outs = self
+            .session
+            .run(values)
+            .map_err(|e| err(format!("inference failed: {e}")))?;
         let mut result = Vec::with_capacity(self.outputs.len());
         for name in &self.outputs {
-            let v = outs.get(name.as_str()).ok_or_else(|| err(format!("output {name} missing")))?;
+            let v = outs
+                .get(name.as_str())
+                .ok_or_else(|| err(format!("output {name} missing")))?;
             let t = if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
-                Tensor { shape: s.iter().map(|&x| x as usize).collect(), data: TensorData::F32(d.to_vec()) }
+                Tensor {
+                    shape: s.iter().map(|&x| x as usize).collect(),
+                    data: TensorData::F32(d.to_vec()),
+                }
             } else if let Ok((s, d)) = v.try_extract_tensor::<i64>() {
-                Tensor { shape: s.iter().map(|&x| x as usize).collect(), data: TensorData::I64(d.to_vec()) }
+                Tensor {
+                    shape: s.iter().map(|&x| x as usize).collect(),
+                    data: TensorData::I64(d.to_vec()),
+                }
             } else if let Ok((s, d)) = v.try_extract_tensor::<i32>() {
-                Tensor { shape: s.iter().map(|&x| x as usize).collect(), data: TensorData::I32(d.to_vec()) }
+                Tensor {
+                    shape: s.iter().map(|&x| x as usize).collect(),
+                    data: TensorData::I32(d.to_vec()),
+                }
             } else {
-                return Err(err(format!("output {name} is not a float32/int32/int64 tensor")));
+                return Err(err(format!(
+                    "output {name} is not a float32/int32/int64 tensor"
+                )));
             };
             result.push(t);
         }

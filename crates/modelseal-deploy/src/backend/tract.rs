@@ -13,7 +13,10 @@ use crate::error::{Error, Result};
 const NAME: &str = "tract";
 
 fn err(message: impl Into<String>) -> Error {
-    Error::Backend { backend: NAME, message: message.into() }
+    Error::Backend {
+        backend: NAME,
+        message: message.into(),
+    }
 }
 
 type Plan = Arc<TypedRunnableModel>;
@@ -34,9 +37,17 @@ impl TractBackend {
             .with_ignore_output_shapes(true)
             .with_ignore_value_info(true)
             .model_for_read(&mut std::io::Cursor::new(model_bytes))
-            .map_err(|e| Error::Model { model: model.to_string(), message: format!("tract cannot load it: {e}") })?;
+            .map_err(|e| Error::Model {
+                model: model.to_string(),
+                message: format!("tract cannot load it: {e}"),
+            })?;
         let mut inputs = Vec::new();
-        for (i, o) in parsed.input_outlets().map_err(|e| err(e.to_string()))?.iter().enumerate() {
+        for (i, o) in parsed
+            .input_outlets()
+            .map_err(|e| err(e.to_string()))?
+            .iter()
+            .enumerate()
+        {
             let name = parsed.node(o.node).name.clone();
             let fact = parsed.input_fact(i).map_err(|e| err(e.to_string()))?;
             let elem = match fact.datum_type.concretize() {
@@ -56,10 +67,19 @@ impl TractBackend {
             .map_err(|e| err(e.to_string()))?
             .iter()
             .map(|o| {
-                parsed.outlet_label(*o).map(str::to_string).unwrap_or_else(|| parsed.node(o.node).name.clone())
+                parsed
+                    .outlet_label(*o)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| parsed.node(o.node).name.clone())
             })
             .collect();
-        Ok(TractBackend { model: parsed, model_name: model.to_string(), inputs, outputs, plans: HashMap::new() })
+        Ok(TractBackend {
+            model: parsed,
+            model_name: model.to_string(),
+            inputs,
+            outputs,
+            plans: HashMap::new(),
+        })
     }
 
     fn plan(&mut self, shapes: &[(usize, Vec<usize>, DatumType)]) -> Result<Plan> {
@@ -76,7 +96,10 @@ impl TractBackend {
         let plan = m
             .into_optimized()
             .and_then(|m| m.into_runnable())
-            .map_err(|e| Error::Model { model: self.model_name.clone(), message: format!("tract cannot plan it for {key:?}: {e:#}") })?;
+            .map_err(|e| Error::Model {
+                model: self.model_name.clone(),
+                message: format!("tract cannot plan it for {key:?}: {e:#}"),
+            })?;
         self.plans.insert(key, plan.clone());
         Ok(plan)
     }
@@ -117,12 +140,38 @@ impl Backend for TractBackend {
         for (i, o) in outs.iter().enumerate() {
             let shape = o.shape().to_vec();
             let data = match o.datum_type() {
-                DatumType::F32 => TensorData::F32(o.to_plain_array_view::<f32>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
-                DatumType::I64 => TensorData::I64(o.to_plain_array_view::<i64>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
-                DatumType::I32 => TensorData::I32(o.to_plain_array_view::<i32>().map_err(|e| err(e.to_string()))?.iter().copied().collect()),
+                DatumType::F32 => TensorData::F32(
+                    o.to_plain_array_view::<f32>()
+                        .map_err(|e| err(e.to_string()))?
+                        .iter()
+                        .copied()
+                        .collect(),
+                ),
+                DatumType::I64 => TensorData::I64(
+                    o.to_plain_array_view::<i64>()
+                        .map_err(|e| err(e.to_string()))?
+                        .iter()
+                        .copied()
+                        .collect(),
+                ),
+                DatumType::I32 => TensorData::I32(
+                    o.to_plain_array_view::<i32>()
+                        .map_err(|e| err(e.to_string()))?
+                        .iter()
+                        .copied()
+                        .collect(),
+                ),
                 dt => {
-                    let c = o.cast_to::<f32>().map_err(|e| err(format!("output {i} of type {dt:?}: {e}")))?;
-                    TensorData::F32(c.to_plain_array_view::<f32>().map_err(|e| err(e.to_string()))?.iter().copied().collect())
+                    let c = o
+                        .cast_to::<f32>()
+                        .map_err(|e| err(format!("output {i} of type {dt:?}: {e}")))?;
+                    TensorData::F32(
+                        c.to_plain_array_view::<f32>()
+                            .map_err(|e| err(e.to_string()))?
+                            .iter()
+                            .copied()
+                            .collect(),
+                    )
                 }
             };
             result.push(T { shape, data });

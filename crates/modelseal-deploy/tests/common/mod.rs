@@ -17,14 +17,22 @@ fn in_ci() -> bool {
 
 /// The fetched models directory, or `None` (with a printed reason) when absent outside CI.
 pub fn models() -> Option<PathBuf> {
-    let dir = std::env::var_os("MODELSEAL_MODELS").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".models"));
+    let dir = std::env::var_os("MODELSEAL_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".models"));
     if dir.join("cls").join("model.onnx").is_file() && dir.join("images").is_dir() {
         return Some(dir);
     }
     if in_ci() {
-        panic!("models missing at {} under CI: run scripts/fetch_models.sh first", dir.display());
+        panic!(
+            "models missing at {} under CI: run scripts/fetch_models.sh first",
+            dir.display()
+        );
     }
-    eprintln!("SKIP: real models not found at {} (run scripts/fetch_models.sh)", dir.display());
+    eprintln!(
+        "SKIP: real models not found at {} (run scripts/fetch_models.sh)",
+        dir.display()
+    );
     None
 }
 
@@ -42,13 +50,22 @@ pub fn models_and_ort() -> Option<PathBuf> {
 }
 
 pub fn golden(name: &str) -> serde_json::Value {
-    let p = repo_root().join("tests").join("goldens").join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("golden {}: {e}", p.display()));
+    let p = repo_root()
+        .join("tests")
+        .join("goldens")
+        .join(format!("{name}.json"));
+    let text =
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("golden {}: {e}", p.display()));
     serde_json::from_str::<serde_json::Value>(&text).expect("golden JSON")["data"].clone()
 }
 
 pub fn opts(kind: BackendKind) -> BackendOptions {
-    BackendOptions { kind, threads: Some(1), ir_optim: true, ..Default::default() }
+    BackendOptions {
+        kind,
+        threads: Some(1),
+        ir_optim: true,
+        ..Default::default()
+    }
 }
 
 pub fn open_plain(dir: &Path, kind: BackendKind) -> Predictor {
@@ -62,7 +79,11 @@ pub fn sample<T: Copy>(flat: &[T], k: usize) -> T {
 }
 
 pub fn samples_f64(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().expect("samples array").iter().map(|x| x.as_f64().expect("number")).collect()
+    v.as_array()
+        .expect("samples array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
