@@ -156,7 +156,7 @@ pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
         }
     };
     match run(task, &flags) {
-        Ok(failed) if failed == 0 => ExitCode::from(modelseal_cli::exit::OK),
+        Ok(0) => ExitCode::from(modelseal_cli::exit::OK),
         Ok(_) => ExitCode::from(modelseal_cli::exit::FAILURE),
         Err(e) => modelseal_cli::report(tool, &e),
     }
