@@ -5,13 +5,12 @@ use std::ffi::OsString;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{ArgAction, Parser};
 use modelseal_deploy::backend::BackendKind;
-use modelseal_deploy::image::{read_image, Mat};
-use modelseal_deploy::transforms::Prepared;
+use modelseal_deploy::image::Mat;
+use modelseal_deploy::runner::{run_pipelined, Flow};
 use modelseal_deploy::{vis, BackendOptions, Prediction, Predictor, SealedSource};
 
 /// Which demo runs.
@@ -291,82 +290,29 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     };
     let stdout = std::io::stdout();
     let mut failed = 0usize;
-    let pipeline = pred.config().pipeline.clone();
-    // Decode + pre-process on a second thread, overlapped with inference.
-    let (tx, rx) = mpsc::sync_channel::<(PathBuf, modelseal_deploy::Result<(Mat, Prepared)>)>(
-        2 * flags.batch_size.max(1),
-    );
-    let producer_paths = paths.clone();
-    let producer = std::thread::spawn(move || {
-        for p in producer_paths {
-            let r = read_image(&p).and_then(|m| pipeline.run(&m).map(|prep| (m, prep)));
-            if tx.send((p, r)).is_err() {
-                break;
+    let num_labels = pred.labels().len();
+    run_pipelined(&mut pred, &paths, flags.batch_size, |p, r| {
+        let r = r.map_err(anyhow::Error::new).and_then(|(m, pr)| {
+            emit(task, flags, p, &m, pr, num_labels, threshold, font.as_ref(), list_mode, &mut stdout.lock())
+        });
+        bar.inc(1);
+        match r {
+            Ok(()) => Flow::Continue,
+            // The reader of stdout went away (e.g. `| head`): stop quietly.
+            Err(e) if is_broken_pipe(&e) => Flow::Stop,
+            Err(e) => {
+                failed += 1;
+                let shown = p.display().to_string();
+                let text = format!("{e:#}");
+                if text.contains(&shown) {
+                    bar.suspend(|| eprintln!("{}: error: {text}", task.tool()));
+                } else {
+                    bar.suspend(|| eprintln!("{}: error: {shown}: {text}", task.tool()));
+                }
+                Flow::Continue
             }
         }
     });
-    let mut batch: Vec<(PathBuf, Mat, Prepared)> = Vec::new();
-    loop {
-        let next = rx.recv().ok();
-        let done = next.is_none();
-        if let Some((p, r)) = next {
-            match r {
-                Ok((m, prep)) => batch.push((p, m, prep)),
-                Err(e) => {
-                    failed += 1;
-                    bar.suspend(|| eprintln!("{}: error: {e}", task.tool()));
-                    bar.inc(1);
-                }
-            }
-        }
-        if batch.len() >= flags.batch_size || (done && !batch.is_empty()) {
-            let preps: Vec<Prepared> = batch.iter().map(|b| b.2.clone()).collect();
-            match pred.infer(&preps) {
-                Ok(preds) => {
-                    for ((p, m, _), pr) in batch.drain(..).zip(preds) {
-                        let r = emit(
-                            task,
-                            flags,
-                            &p,
-                            &m,
-                            pr,
-                            &pred,
-                            threshold,
-                            font.as_ref(),
-                            list_mode,
-                            &mut stdout.lock(),
-                        );
-                        if let Err(e) = &r {
-                            if is_broken_pipe(e) {
-                                // The reader of stdout went away (e.g. `| head`): stop quietly.
-                                drop(rx);
-                                let _ = producer.join();
-                                return Ok(failed);
-                            }
-                        }
-                        if let Err(e) = r {
-                            failed += 1;
-                            bar.suspend(|| {
-                                eprintln!("{}: error: {}: {e:#}", task.tool(), p.display())
-                            });
-                        }
-                        bar.inc(1);
-                    }
-                }
-                Err(e) => {
-                    for (p, _, _) in batch.drain(..) {
-                        failed += 1;
-                        bar.suspend(|| eprintln!("{}: error: {}: {e}", task.tool(), p.display()));
-                        bar.inc(1);
-                    }
-                }
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    let _ = producer.join();
     bar.finish_and_clear();
     if failed > 0 {
         eprintln!("{}: {failed} of {} images failed", task.tool(), paths.len());
@@ -406,7 +352,7 @@ fn emit(
     path: &Path,
     img: &Mat,
     pred: Prediction,
-    model: &Predictor,
+    num_labels: usize,
     threshold: f32,
     font: Option<&vis::FontVec>,
     list_mode: bool,
@@ -443,7 +389,7 @@ fn emit(
         }
         (Task::Detect, Prediction::Boxes(boxes)) => {
             let vis_path = save_path(&flags.save_dir, path, None)?;
-            let canvas = vis::draw_boxes(img, &boxes, threshold, model.labels().len(), font);
+            let canvas = vis::draw_boxes(img, &boxes, threshold, num_labels, font);
             canvas.save(&vis_path)?;
             if flags.json {
                 let v = serde_json::json!({"image": shown, "boxes": boxes, "visualization": vis_path.display().to_string()});
@@ -473,7 +419,7 @@ fn emit(
             vis::save_label_png(&seg, &label_path)?;
             let vis_path = save_path(&flags.save_dir, path, None)?;
             let canvas =
-                vis::color_segmentation(flags.blend.then_some(img), &seg, model.labels().len());
+                vis::color_segmentation(flags.blend.then_some(img), &seg, num_labels);
             canvas.save(&vis_path)?;
             if flags.json {
                 let v = serde_json::json!({"image": shown, "label_map_png": label_path.display().to_string(), "visualization": vis_path.display().to_string()});

@@ -1,1 +1,117 @@
-fn main() {}
+//! Benchmark: images/s of the whole pipeline (decode + pre-process overlapped with inference +
+//! post-process) next to the backend's pure inference rate on pre-made tensors and an equivalent
+//! Python OpenCV + onnxruntime pipeline with the same thread count; plus sealed vs plain start-up.
+//!
+//! Run: `cargo bench -p modelseal-deploy --bench pipeline` after `scripts/fetch_models.sh` and
+//! `pip install -r scripts/requirements-test.txt`. Env: `BENCH_THREADS` (default 1),
+//! `BENCH_MODELS` (default `cls,layout,det_db`), `BENCH_LIST` (default `.models/bench/list.txt`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use modelseal::{Key, ModelDir, SealOptions};
+use modelseal_deploy::backend::BackendKind;
+use modelseal_deploy::image::read_image;
+use modelseal_deploy::runner::{run_pipelined, Flow};
+use modelseal_deploy::{BackendOptions, Predictor, SealedSource};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+fn opts(threads: usize) -> BackendOptions {
+    BackendOptions { kind: BackendKind::OnnxRuntime, threads: Some(threads), ir_optim: true, ..Default::default() }
+}
+
+fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f64> {
+    let out = std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+        .arg(root().join("scripts/bench_python.py"))
+        .args([kind, &dir.display().to_string(), &list.display().to_string(), &threads.to_string()])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().find_map(|w| w.strip_prefix("images_per_s=")).and_then(|v| v.parse().ok())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let models = std::env::var_os("MODELSEAL_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join(".models"));
+    if !models.join("cls/model.onnx").is_file() {
+        eprintln!("bench: models not found at {} (run scripts/fetch_models.sh)", models.display());
+        return;
+    }
+    let threads: usize = std::env::var("BENCH_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let list = std::env::var_os("BENCH_LIST").map(PathBuf::from).unwrap_or_else(|| models.join("bench/list.txt"));
+    let paths: Vec<PathBuf> = std::fs::read_to_string(&list)
+        .expect("bench list")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(PathBuf::from)
+        .collect();
+    let which = std::env::var("BENCH_MODELS").unwrap_or_else(|_| "cls,layout,det_db".into());
+    println!("images: {} from {}; threads: {threads}; backend: onnxruntime", paths.len(), list.display());
+    println!("{:<8} {:>12} {:>12} {:>12} {:>10} {:>10}", "model", "pipeline/s", "infer/s", "python/s", "pipe/inf", "pipe/py");
+    for kind in which.split(',') {
+        let dir = models.join(kind);
+        let src = SealedSource::open(&dir, None).expect("open model");
+        let mut pred = Predictor::open(&src, &opts(threads)).expect("predictor");
+        // Pure inference on pre-made tensors.
+        let preps: Vec<_> = paths.iter().map(|p| pred.preprocess(&read_image(p).expect("image")).expect("prep")).collect();
+        pred.run_raw(&preps[0]).expect("warm-up");
+        let t = Instant::now();
+        for p in &preps {
+            std::hint::black_box(pred.run_raw(p).expect("infer"));
+        }
+        let infer_rate = preps.len() as f64 / t.elapsed().as_secs_f64();
+        drop(preps);
+        // Whole pipeline.
+        let t = Instant::now();
+        let mut ok = 0usize;
+        run_pipelined(&mut pred, &paths, 1, |_, r| {
+            ok += usize::from(r.is_ok());
+            Flow::Continue
+        });
+        let pipe_rate = ok as f64 / t.elapsed().as_secs_f64();
+        assert_eq!(ok, paths.len(), "every image must go through");
+        let py = python_rate(kind, &dir, &list, threads);
+        println!(
+            "{:<8} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
+            kind,
+            pipe_rate,
+            infer_rate,
+            py.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into()),
+            pipe_rate / infer_rate,
+            py.map(|v| format!("{:.3}", pipe_rate / v)).unwrap_or_else(|| "n/a".into())
+        );
+    }
+    // Start-up: open + decrypt + session, sealed (v2) vs plain, medians of alternating runs.
+    let key = Key::generate().expect("key");
+    let tmp = std::env::temp_dir().join(format!("modelseal-bench-{}", std::process::id()));
+    println!("\nstart-up (open + decrypt + session), median of 9:");
+    println!("{:<8} {:>12} {:>12} {:>10}", "model", "plain ms", "sealed ms", "ratio");
+    for kind in which.split(',') {
+        let dir = models.join(kind);
+        let sealed = tmp.join(kind);
+        let plain_dir = ModelDir::open(&dir, None).expect("plain");
+        modelseal::seal_dir(&key, &plain_dir, &sealed, &SealOptions::default(), &|_| {}).expect("seal");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..9 {
+            let t = Instant::now();
+            let s = SealedSource::open(&dir, None).expect("open");
+            std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("plain"));
+            a.push(t.elapsed());
+            let t = Instant::now();
+            let s = SealedSource::open(&sealed, Some(&key)).expect("open sealed");
+            std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("sealed"));
+            b.push(t.elapsed());
+        }
+        let (a, b) = (median(a), median(b));
+        println!("{:<8} {:>12.2} {:>12.2} {:>10.3}", kind, a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3, b.as_secs_f64() / a.as_secs_f64());
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod image;
 pub mod postprocess;
 pub mod predictor;
+pub mod runner;
 pub mod sealed;
 pub mod source;
 pub mod transforms;
