@@ -241,9 +241,7 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     let source = SealedSource::open(&flags.model_dir, key.as_ref())?;
     let mut pred = Predictor::open(&source, &opts).map_err(|e| match &e {
         modelseal_deploy::Error::Backend { .. } if flags.use_gpu || flags.use_trt => {
-            anyhow::Error::new(e).context(modelseal_cli::UsageError(
-                "GPU inference is not available".into(),
-            ))
+            usage(format!("GPU inference is not available: {e}"))
         }
         _ => anyhow::Error::new(e),
     })?;
@@ -293,7 +291,18 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     let num_labels = pred.labels().len();
     run_pipelined(&mut pred, &paths, flags.batch_size, |p, r| {
         let r = r.map_err(anyhow::Error::new).and_then(|(m, pr)| {
-            emit(task, flags, p, &m, pr, num_labels, threshold, font.as_ref(), list_mode, &mut stdout.lock())
+            emit(
+                task,
+                flags,
+                p,
+                &m,
+                pr,
+                num_labels,
+                threshold,
+                font.as_ref(),
+                list_mode,
+                &mut stdout.lock(),
+            )
         });
         bar.inc(1);
         match r {
@@ -418,8 +427,7 @@ fn emit(
             let label_path = save_path(&flags.save_dir, path, Some("_label.png"))?;
             vis::save_label_png(&seg, &label_path)?;
             let vis_path = save_path(&flags.save_dir, path, None)?;
-            let canvas =
-                vis::color_segmentation(flags.blend.then_some(img), &seg, num_labels);
+            let canvas = vis::color_segmentation(flags.blend.then_some(img), &seg, num_labels);
             canvas.save(&vis_path)?;
             if flags.json {
                 let v = serde_json::json!({"image": shown, "label_map_png": label_path.display().to_string(), "visualization": vis_path.display().to_string()});
