@@ -56,10 +56,11 @@ pub fn run_pipelined(
             }
         }
         if !stopped && (batch.len() >= batch_size || (done && !batch.is_empty())) {
-            let preps: Vec<Prepared> = batch.iter().map(|b| b.2.clone()).collect();
+            let (items, preps): (Vec<(PathBuf, Mat)>, Vec<Prepared>) =
+                batch.drain(..).map(|(p, m, prep)| ((p, m), prep)).unzip();
             match pred.infer(&preps) {
                 Ok(preds) => {
-                    for ((p, m, _), pr) in batch.drain(..).zip(preds) {
+                    for ((p, m), pr) in items.into_iter().zip(preds) {
                         if on_result(&p, Ok((m, pr))) == Flow::Stop {
                             stopped = true;
                             break;
@@ -68,8 +69,11 @@ pub fn run_pipelined(
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    for (p, _, _) in batch.drain(..) {
-                        let err = crate::error::Error::Backend { backend: pred.backend_name(), message: msg.clone() };
+                    for (p, _) in items {
+                        let err = crate::error::Error::Backend {
+                            backend: pred.backend_name(),
+                            message: msg.clone(),
+                        };
                         if on_result(&p, Err(err)) == Flow::Stop {
                             stopped = true;
                             break;
@@ -77,7 +81,6 @@ pub fn run_pipelined(
                     }
                 }
             }
-            batch.clear();
         }
         if done || stopped {
             break;

@@ -221,19 +221,20 @@ impl Backend for OrtBackend {
             Vec::with_capacity(inputs.len());
         for (name, t) in inputs {
             let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
-            let v: ort::value::DynValue = match &t.data {
+            // Borrowed views: no copy of the (possibly large) input tensors.
+            let v: ort::session::SessionInputValue<'_> = match &t.data {
                 TensorData::F32(d) => {
-                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                    ort::value::TensorRef::from_array_view((shape, d.as_slice())).map(Into::into)
                 }
                 TensorData::I32(d) => {
-                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                    ort::value::TensorRef::from_array_view((shape, d.as_slice())).map(Into::into)
                 }
                 TensorData::I64(d) => {
-                    ort::value::Tensor::from_array((shape, d.clone())).map(|x| x.into_dyn())
+                    ort::value::TensorRef::from_array_view((shape, d.as_slice())).map(Into::into)
                 }
             }
             .map_err(|e| err(format!("input {name}: {e}")))?;
-            values.push((name.clone(), v.into()));
+            values.push((name.clone(), v));
         }
         let outs = self
             .session
