@@ -216,10 +216,127 @@ def golden_det_db():
     return out
 
 
+# ---- transform pipelines of every suite on lossless images (the Rust test parses the same configs)
+def px_resize_by_short(im, short, max_size):
+    h, w = im.shape[:2]
+    s = short / float(min(h, w))
+    if max_size > 0 and np.round(s * max(h, w)) > max_size:  # C++ round: halves away from zero
+        s = max_size / float(max(h, w))
+    c_round = lambda v: int(np.floor(v + 0.5))
+    return cv2.resize(im, (c_round(s * w), c_round(s * h)), interpolation=cv2.INTER_LINEAR)
+
+
+def center_crop(im, cw, ch):
+    h, w = im.shape[:2]
+    x, y = (w - cw) // 2, (h - ch) // 2
+    return im[y:y + ch, x:x + cw]
+
+
+def px_normalize(im, mean, std, mn=(0, 0, 0), mx=(255, 255, 255)):
+    out = im.astype(np.float32).copy()
+    for c in range(3):
+        out[..., c] = ((out[..., c] - np.float32(mn[c])) / np.float32(mx[c] - mn[c]) - np.float32(mean[c])) / np.float32(std[c])
+    return out
+
+
+IMNET_MEAN, IMNET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def pipelines():
+    P = {}
+
+    def paddlex_cls(bgr):  # model.yml: RGB, ResizeByShort 256, CenterCrop 224, Normalize
+        im = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32)
+        im = px_resize_by_short(im, 256, -1)
+        im = center_crop(im, 224, 224)
+        return px_normalize(im, IMNET_MEAN, IMNET_STD)
+    P["paddlex_cls"] = ("model.yml", "version: 1.3.0\nModel: ResNet50\nTransformsMode: RGB\n_Attributes: {model_type: classifier, labels: [a, b]}\nTransforms:\n- ResizeByShort: {short_size: 256, max_size: -1}\n- CenterCrop: {crop_size: 224}\n- Normalize: {mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n- ArrangeClassifier: {mode: test}\n", paddlex_cls)
+
+    def paddlex_seg(bgr):  # BGR, ResizeByLong 320 (nearest, by factor), Padding stride 32, Clip, Normalize
+        im = bgr.astype(np.float32)
+        h, w = im.shape[:2]
+        s = 320.0 / max(h, w)
+        im = cv2.resize(im, None, None, fx=s, fy=s, interpolation=cv2.INTER_NEAREST)
+        h, w = im.shape[:2]
+        ph, pw = (h + 31) // 32 * 32, (w + 31) // 32 * 32
+        im = cv2.copyMakeBorder(im, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=(10, 20, 30))
+        im = np.clip(im, np.array([5, 5, 5], np.float32), np.array([250, 250, 250], np.float32))
+        return px_normalize(im, [0.5] * 3, [0.5] * 3)
+    P["paddlex_seg"] = ("model.yml", "version: 1.3.0\nModel: UNet\nTransformsMode: BGR\n_Attributes: {model_type: segmenter, labels: [bg, fg]}\nTransforms:\n- ResizeByLong: {long_size: 320}\n- Padding: {coarsest_stride: 32, target_size: null, im_padding_value: [10, 20, 30]}\n- Clip: {min_val: [5, 5, 5], max_val: [250, 250, 250]}\n- Normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n- ArrangeSegmenter: {mode: test}\n", paddlex_seg)
+
+    def clas(bgr):  # PaddleClas: DecodeImage(to_rgb) ResizeImage(resize_short 256) CropImage(224) NormalizeImage
+        im = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        p = 256 / min(w, h)
+        im = cv2.resize(im, (int(round(w * p)), int(round(h * p))), interpolation=cv2.INTER_LINEAR)
+        im = center_crop(im, 224, 224)
+        mean = np.array(IMNET_MEAN).reshape((1, 1, 3)).astype("float32")
+        std = np.array(IMNET_STD).reshape((1, 1, 3)).astype("float32")
+        return (im.astype("float32") * np.float32(0.00392156862745098) - mean) / std
+    P["paddleclas"] = ("inference.yml", "Global: {model_name: PPLCNet}\nPreProcess:\n  transform_ops:\n  - DecodeImage: {to_rgb: true, channel_first: false}\n  - ResizeImage: {resize_short: 256}\n  - CropImage: {size: 224}\n  - NormalizeImage: {channel_num: 3, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], order: '', scale: 0.00392156862745098}\n  - ToCHWImage: null\nPostProcess:\n  Topk: {topk: 5, label_list: [a, b]}\n", clas)
+
+    def det(bgr):  # PaddleDetection: Resize(keep_ratio, [640,640]) Pad(640, 114) NormalizeImage Permute
+        im = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        s = 640 / min(h, w)
+        if np.round(s * max(h, w)) > 640:
+            s = 640 / max(h, w)
+        im = cv2.resize(im, None, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
+        canvas = np.ones((640, 640, 3), dtype=np.float32) * np.array([114.0, 114.0, 114.0], dtype=np.float32)
+        canvas[:im.shape[0], :im.shape[1], :] = im.astype(np.float32)
+        im = canvas
+        im *= 1.0 / 255.0
+        im -= np.array(IMNET_MEAN)[np.newaxis, np.newaxis, :]
+        im /= np.array(IMNET_STD)[np.newaxis, np.newaxis, :]
+        return im
+    P["paddledet"] = ("infer_cfg.yml", "arch: YOLOX\nmode: paddle\nlabel_list: [a]\nPreprocess:\n- {type: Resize, target_size: [640, 640], keep_ratio: true, interp: 1}\n- {type: Pad, size: [640, 640], fill_value: [114.0, 114.0, 114.0]}\n- {type: NormalizeImage, is_scale: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n- {type: Permute}\n", det)
+
+    def det_stride(bgr):  # Resize(keep_ratio, [800,1333]) NormalizeImage Permute PadStride(32)
+        im = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        s = 800 / min(h, w)
+        if np.round(s * max(h, w)) > 1333:
+            s = 1333 / max(h, w)
+        im = cv2.resize(im, None, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        im *= 1.0 / 255.0
+        im -= np.array(IMNET_MEAN)[np.newaxis, np.newaxis, :]
+        im /= np.array(IMNET_STD)[np.newaxis, np.newaxis, :]
+        h, w = im.shape[:2]
+        ph, pw = int(np.ceil(h / 32) * 32), int(np.ceil(w / 32) * 32)
+        out = np.zeros((ph, pw, 3), np.float32)
+        out[:h, :w] = im
+        return out
+    P["paddledet_stride"] = ("infer_cfg.yml", "arch: FasterRCNN\nlabel_list: [a]\nPreprocess:\n- {type: Resize, target_size: [800, 1333], keep_ratio: true, interp: 1}\n- {type: NormalizeImage, is_scale: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n- {type: Permute}\n- {type: PadStride, stride: 32}\n", det_stride)
+
+    def seg(bgr):  # PaddleSeg: float, to_rgb, ResizeByShort 300, Resize 512x384, Normalize
+        im = cv2.cvtColor(bgr.astype("float32"), cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        s = 300.0 / min(h, w)
+        im = cv2.resize(im, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_LINEAR)
+        im = cv2.resize(im, (512, 384), interpolation=cv2.INTER_LINEAR)
+        im = im / 255.0
+        im -= np.array([0.5, 0.5, 0.5])[np.newaxis, np.newaxis, :]
+        im /= np.array([0.5, 0.5, 0.5])[np.newaxis, np.newaxis, :]
+        return im.astype(np.float32)
+    P["paddleseg"] = ("deploy.yaml", "Deploy:\n  model: model.pdmodel\n  params: model.pdiparams\n  transforms:\n  - {type: ResizeByShort, short_size: 300}\n  - {type: Resize, target_size: [512, 384]}\n  - {type: Normalize}\n", seg)
+    return P
+
+
+def golden_transforms():
+    out = {}
+    for key, (fname, cfg, fn) in pipelines().items():
+        per = {}
+        for name in ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png"]:
+            t = fn(imread(name)).transpose((2, 0, 1)).astype(np.float32)
+            per[name] = tensor_info(t)
+        out[key] = {"file": fname, "config": cfg, "images": per}
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     meta = {"onnxruntime": ort.__version__, "opencv": cv2.__version__, "numpy": np.__version__, "sample_rule": "(k * 7919 + 13) % n, k < 1000"}
-    for fname, fn in [("decode", golden_decode), ("resize", golden_resize), ("cls", golden_cls), ("layout", golden_layout), ("det_db", golden_det_db)]:
+    for fname, fn in [("decode", golden_decode), ("resize", golden_resize), ("cls", golden_cls), ("layout", golden_layout), ("det_db", golden_det_db), ("transforms", golden_transforms)]:
         data = {"meta": meta, "data": fn()}
         with open(os.path.join(OUT, fname + ".json"), "w") as f:
             json.dump(data, f, separators=(",", ":"))
