@@ -400,4 +400,97 @@ mod tests {
             vec![1, 1, 2, 2, 3, 3, 4, 4]
         );
     }
+    fn prep(h: usize, w: usize, steps: Vec<Step>, orig: (usize, usize)) -> Prepared {
+        Prepared {
+            chw: Vec::new(),
+            height: h,
+            width: w,
+            orig,
+            resized: (h, w),
+            scale: (h as f32 / orig.0 as f32, w as f32 / orig.1 as f32),
+            steps,
+        }
+    }
+
+    #[test]
+    fn logits_argmax_then_padding_and_resize_are_undone() {
+        // 3 classes on a 4x4 network input; the real image area is the top-left 2x2 (class x + y),
+        // the rest is padding (class 0).
+        let (c, h, w) = (3, 4, 4);
+        let mut v = vec![0f32; c * h * w];
+        for y in 0..h {
+            for x in 0..w {
+                let cls = if x < 2 && y < 2 { x + y } else { 0 };
+                v[cls * h * w + y * w + x] = 5.0;
+            }
+        }
+        let t = Tensor::f32(vec![1, c, h, w], v);
+        let p = prep(
+            4,
+            4,
+            vec![Step::Resize { h: 1, w: 1 }, Step::Pad { h: 2, w: 2 }],
+            (1, 1),
+        );
+        let s = segmentation(&t, 0, 0.5, &p).unwrap();
+        // Padding cropped to 2x2, then nearest back to the 1x1 original: the top-left label.
+        assert_eq!((s.width, s.height), (1, 1));
+        assert_eq!(s.labels, vec![0]);
+        let p = prep(4, 4, vec![Step::Pad { h: 2, w: 2 }], (2, 2));
+        let s = segmentation(&t, 0, 0.5, &p).unwrap();
+        assert_eq!(s.labels, vec![0, 1, 1, 2]);
+    }
+
+    #[test]
+    fn probability_maps_are_thresholded_and_label_maps_pass_through() {
+        let t = Tensor::f32(vec![1, 1, 2, 2], vec![0.1, 0.31, 0.9, 0.3]);
+        let s = segmentation(&t, 0, 0.3, &prep(2, 2, vec![], (2, 2))).unwrap();
+        assert_eq!(s.labels, vec![0, 1, 1, 0]);
+        let t = Tensor {
+            shape: vec![1, 2, 2],
+            data: TensorData::I64(vec![3, 0, 1, 2]),
+        };
+        let s = segmentation(&t, 0, 0.5, &prep(2, 2, vec![], (2, 2))).unwrap();
+        assert_eq!(s.labels, vec![3, 0, 1, 2]);
+        let bad = Tensor::f32(vec![4], vec![0.0; 4]);
+        assert!(segmentation(&bad, 0, 0.5, &prep(2, 2, vec![], (2, 2)))
+            .unwrap_err()
+            .contains("[4]"));
+    }
+
+    #[test]
+    fn picodet_decodes_a_confident_cell() {
+        // One level, stride 8, 16x16 input -> 2x2 cells; 2 classes; reg_max 7 (8 bins per side).
+        let mut scores = vec![0f32; 4 * 2];
+        scores[3 * 2 + 1] = 0.9; // cell (1,1), class 1
+        let mut dist = vec![-10f32; 4 * 4 * 8];
+        for side in 0..4 {
+            dist[(3 * 4 + side) * 8 + 1] = 10.0; // distance 1 bin = 8 px each side
+        }
+        let s = Tensor::f32(vec![1, 4, 2], scores);
+        let d = Tensor::f32(vec![1, 4, 32], dist);
+        let nms = Nms {
+            score_threshold: 0.5,
+            nms_threshold: 0.5,
+            nms_top_k: 1000,
+            keep_top_k: 100,
+        };
+        let p = Prepared {
+            chw: Vec::new(),
+            height: 16,
+            width: 16,
+            orig: (32, 32),
+            resized: (16, 16),
+            scale: (0.5, 0.5),
+            steps: vec![],
+        };
+        let b = picodet(&[&s], &[&d], &[8], &nms, &p, &["a".into(), "b".into()]).unwrap();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].label, "b");
+        // centre (12, 12) +- 8 px, clipped to 16, divided by the 0.5 scale.
+        for (got, want) in b[0].bbox.iter().zip([8.0, 8.0, 32.0, 32.0]) {
+            assert!((got - want).abs() < 0.01, "{:?}", b[0].bbox);
+        }
+        let e = picodet(&[&s], &[&d], &[16], &nms, &p, &[]).unwrap_err();
+        assert!(e.contains("stride 16"), "{e}");
+    }
 }
