@@ -96,6 +96,52 @@ struct Manifest {
 
 const MANIFEST_FORMAT: &str = "modelseal-manifest";
 
+/// A member name is a relative '/'-separated path with no empty, `.` or `..` components.
+fn valid_member_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= v2::MAX_NAME_LEN
+        && !name.contains('\\')
+        && !name.contains('\0')
+        && name
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+        && !(name.len() >= 2 && name.as_bytes()[1] == b':')
+}
+
+/// Parses and validates the plaintext of a manifest: its sealing id and members. Member names must
+/// be safe relative paths, each `file` must be its name plus [`SEALED_SUFFIX`], and names must be unique.
+pub fn parse_manifest(plain: &[u8]) -> std::result::Result<([u8; 16], Vec<MemberEntry>), String> {
+    let m: Manifest = serde_json::from_slice(plain).map_err(|e| format!("does not parse: {e}"))?;
+    if m.format != MANIFEST_FORMAT || m.version != 2 {
+        return Err(format!(
+            "format '{}' version {} is not a modelseal v2 manifest",
+            m.format, m.version
+        ));
+    }
+    let mut seal_id = [0u8; 16];
+    hex::decode_to_slice(&m.seal_id, &mut seal_id)
+        .map_err(|_| "sealing id is not 32 hex digits".to_string())?;
+    let mut seen = BTreeSet::new();
+    for e in &m.members {
+        if !valid_member_name(&e.name) || e.name == MANIFEST_NAME {
+            return Err(format!(
+                "member name {:?} is not a safe relative path",
+                e.name
+            ));
+        }
+        if e.file != format!("{}{SEALED_SUFFIX}", e.name) {
+            return Err(format!("member {:?} points at file {:?}", e.name, e.file));
+        }
+        if !seen.insert(e.name.as_str()) {
+            return Err(format!("member {:?} is listed twice", e.name));
+        }
+        if e.sha256.len() != 64 || e.header_mac.len() != 64 {
+            return Err(format!("member {:?} has a malformed digest", e.name));
+        }
+    }
+    Ok((seal_id, m.members))
+}
+
 /// Output format of a sealing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -183,24 +229,21 @@ impl SealedDir {
                 found: header.name,
             });
         }
-        let manifest: Manifest = serde_json::from_slice(&plain).map_err(|e| Error::Manifest {
+        let (seal_id, members) = parse_manifest(&plain).map_err(|reason| Error::Manifest {
             path: manifest_path.clone(),
-            reason: format!("does not parse: {e}"),
+            reason,
         })?;
-        if manifest.format != MANIFEST_FORMAT
-            || manifest.version != 2
-            || manifest.seal_id != hex::encode(header.seal_id)
-        {
+        if seal_id != header.seal_id {
             return Err(Error::Manifest {
                 path: manifest_path,
-                reason: "format, version or sealing id do not match its header".into(),
+                reason: "sealing id does not match its header".into(),
             });
         }
         let dir = SealedDir {
             root: root.to_path_buf(),
             key: key.clone(),
-            seal_id: header.seal_id,
-            members: manifest.members,
+            seal_id,
+            members,
         };
         let listed: BTreeSet<&str> = dir.members.iter().map(|m| m.file.as_str()).collect();
         let present = list_files(root)?;
@@ -898,4 +941,56 @@ pub fn inspect(path: &Path) -> Result<Vec<InspectEntry>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(name: &str, file: &str) -> Vec<u8> {
+        let entry = serde_json::json!({"name": name, "file": file, "role": "model", "size": 1,
+            "sha256": "0".repeat(64), "header_mac": "0".repeat(64)});
+        serde_json::to_vec(&serde_json::json!({"format": MANIFEST_FORMAT, "version": 2, "seal_id": "ab".repeat(16), "members": [entry]})).unwrap()
+    }
+
+    #[test]
+    fn manifest_names_must_be_safe_relative_paths() {
+        assert!(parse_manifest(&manifest("sub/model.onnx", "sub/model.onnx.sealed")).is_ok());
+        for bad in [
+            "../model.onnx",
+            "/etc/passwd",
+            "a//b",
+            "a/./b",
+            "",
+            "C:/x",
+            "a\\\\..\\\\b",
+            MANIFEST_NAME,
+        ] {
+            let file = format!("{bad}{SEALED_SUFFIX}");
+            assert!(
+                parse_manifest(&manifest(bad, &file)).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(parse_manifest(&manifest("model.onnx", "../model.onnx.sealed")).is_err());
+        assert!(parse_manifest(b"{}").is_err());
+        assert!(parse_manifest(b"\\xff").is_err());
+    }
+
+    #[test]
+    fn roles_follow_paddle_and_onnx_names() {
+        for (name, role) in [
+            ("__model__", Role::Model),
+            ("a/model.onnx", Role::Model),
+            ("inference.json", Role::Model),
+            ("__params__", Role::Params),
+            ("inference.pdiparams", Role::Params),
+            ("model.yml", Role::Config),
+            ("deploy.yaml", Role::Config),
+            ("label_list.txt", Role::Labels),
+            (".success", Role::Other),
+        ] {
+            assert_eq!(Role::of(name), role, "{name}");
+        }
+    }
 }
