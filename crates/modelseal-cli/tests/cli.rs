@@ -201,8 +201,6 @@ fn exit_codes_tell_failures_apart() {
     let tmp = TempDir::new().unwrap();
     let m = model(&tmp);
     let o = tmp.path().join("sealed");
-    let key = ["--key-file", "/dev/stdin"];
-    let _ = key;
     let kf = tmp.path().join("k");
     fs::write(&kf, KAT_KEY).unwrap();
     assert_eq!(
