@@ -211,6 +211,21 @@ fn seal_with_progress(
         .with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))?)
 }
 
+/// Seals `src` into `dst` under the given key (or a new one, handed out once) and lists what was written.
+fn seal_and_report(
+    src: &ModelDir,
+    dst: &Path,
+    key: Option<Key>,
+    key_out: Option<&Path>,
+    opts: &SealOptions,
+) -> Result<()> {
+    let (k, generated) = key_or_generate(key, key_out)?;
+    let members = seal_with_progress(&k, src, dst, opts)?;
+    print_members(&members, dst);
+    announce_key(&k, generated, key_out);
+    Ok(())
+}
+
 fn print_members(members: &[modelseal::SealedMember], dst: &Path) {
     for m in members {
         let how = if m.encrypted { "sealed" } else { "copied" };
@@ -280,20 +295,12 @@ fn run(cmd: Command) -> Result<()> {
                 ))
                 .into());
             };
-            let (k, generated) = key_or_generate(given, key_out.as_deref())?;
-            let members = seal_with_progress(
-                &k,
-                &src,
-                &save_dir,
-                &SealOptions {
-                    format,
-                    chunk_log2,
-                    force,
-                },
-            )?;
-            print_members(&members, &save_dir);
-            announce_key(&k, generated, key_out.as_deref());
-            Ok(())
+            let opts = SealOptions {
+                format,
+                chunk_log2,
+                force,
+            };
+            seal_and_report(&src, &save_dir, given, key_out.as_deref(), &opts)
         }
         Command::Verify { model_dir, key } => {
             let k = key.require()?;
@@ -384,20 +391,12 @@ fn run(cmd: Command) -> Result<()> {
                 }
                 None => None,
             };
-            let (k, generated) = key_or_generate(new, key_out.as_deref())?;
-            let members = seal_with_progress(
-                &k,
-                &src,
-                &save_dir,
-                &SealOptions {
-                    format,
-                    chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
-                    force,
-                },
-            )?;
-            print_members(&members, &save_dir);
-            announce_key(&k, generated, key_out.as_deref());
-            Ok(())
+            let opts = SealOptions {
+                format,
+                chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
+                force,
+            };
+            seal_and_report(&src, &save_dir, new, key_out.as_deref(), &opts)
         }
         Command::Classify | Command::Detect | Command::Segment => {
             unreachable!("dispatched before parsing")

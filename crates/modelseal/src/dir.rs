@@ -98,14 +98,10 @@ const MANIFEST_FORMAT: &str = "modelseal-manifest";
 
 /// A member name is a relative '/'-separated path with no empty, `.` or `..` components.
 fn valid_member_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= v2::MAX_NAME_LEN
-        && !name.contains('\\')
-        && !name.contains('\0')
-        && name
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
-        && !(name.len() >= 2 && name.as_bytes()[1] == b':')
+    let drive_letter = name.len() >= 2 && name.as_bytes()[1] == b':';
+    let bad_char = name.contains('\\') || name.contains('\0');
+    let components_ok = name.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+    !name.is_empty() && name.len() <= v2::MAX_NAME_LEN && !bad_char && !drive_letter && components_ok
 }
 
 /// Parses and validates the plaintext of a manifest: its sealing id and members. Member names must

@@ -614,18 +614,24 @@ pub fn open_verified_bytes(v: &Verified, data: &[u8], path: &Path) -> Result<(He
 /// Reads and parses the header at the start of `file`.
 pub fn read_header(file: &mut File, path: &Path) -> Result<Header> {
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    read_header_from(file, path, Some(file_len))
+}
+
+/// Reads and parses a header from the start of `r`; `total_len`, when known, is reported on truncation.
+fn read_header_from(r: &mut dyn Read, path: &Path, total_len: Option<u64>) -> Result<Header> {
     let mut buf = vec![0u8; FIXED_LEN];
-    let got = read_up_to(file, &mut buf).map_err(|e| Error::io(path, e))?;
+    let got = read_up_to(r, &mut buf).map_err(|e| Error::io(path, e))?;
     buf.truncate(got);
-    match parse_header(&buf) {
+    let parsed = match parse_header(&buf) {
         Err(ParseError::Short(need)) if got == FIXED_LEN => {
             buf.resize(need, 0);
-            let more = read_up_to(file, &mut buf[FIXED_LEN..]).map_err(|e| Error::io(path, e))?;
+            let more = read_up_to(r, &mut buf[FIXED_LEN..]).map_err(|e| Error::io(path, e))?;
             buf.truncate(FIXED_LEN + more);
-            parse_header(&buf).map_err(|e| e.into_error(path, file_len))
+            parse_header(&buf)
         }
-        other => other.map_err(|e| e.into_error(path, file_len)),
-    }
+        other => other,
+    };
+    parsed.map_err(|e| e.into_error(path, total_len.unwrap_or(buf.len() as u64)))
 }
 
 fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -718,19 +724,7 @@ pub struct OpenReader<R: Read> {
 impl<R: Read> OpenReader<R> {
     /// Reads the header from `inner`, checks it against `key`, and positions at the first chunk.
     pub fn new(key: &Key, mut inner: R, path: &Path) -> Result<OpenReader<R>> {
-        let mut buf = vec![0u8; FIXED_LEN];
-        let got = read_up_to(&mut inner, &mut buf).map_err(|e| Error::io(path, e))?;
-        buf.truncate(got);
-        let header = match parse_header(&buf) {
-            Err(ParseError::Short(need)) if got == FIXED_LEN => {
-                buf.resize(need, 0);
-                let more = read_up_to(&mut inner, &mut buf[FIXED_LEN..])
-                    .map_err(|e| Error::io(path, e))?;
-                buf.truncate(FIXED_LEN + more);
-                parse_header(&buf).map_err(|e| e.into_error(path, buf.len() as u64))?
-            }
-            other => other.map_err(|e| e.into_error(path, got as u64))?,
-        };
+        let header = read_header_from(&mut inner, path, None)?;
         let v = verify_header(key, header, path)?;
         Ok(Self::from_verified(v, inner, path))
     }
