@@ -207,8 +207,7 @@ fn seal_with_progress(
     let bar = progress_bar(total, "sealing");
     let members = modelseal::seal_dir(key, src, dst, opts, &|n| bar.inc(n));
     bar.finish_and_clear();
-    Ok(members
-        .with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))?)
+    members.with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))
 }
 
 /// Seals `src` into `dst` under the given key (or a new one, handed out once) and lists what was written.

@@ -171,13 +171,19 @@ fn key_sources_follow_file_env_argument_order() {
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), KAT_KEY.as_bytes()).unwrap();
     drop(child.stdin.take());
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
-    // Bad keys are refused with a clear message and the usage exit code.
-    for bad in ["MTIz", "!!!!", ""] {
-        let (code, _, err) = run(modelseal(&["verify", "--model-dir", s(&o)])
-            .env("MODELSEAL_KEY", "x")
-            .args(["--key-file", "/dev/null"])
-            .env("K", bad));
-        assert_eq!(code, 2, "{err}");
+    // An empty key file is an error, not a fall-through to the next source.
+    let (code, _, err) =
+        run(
+            modelseal(&["verify", "--model-dir", s(&o), "--key-file", "/dev/null"])
+                .env("MODELSEAL_KEY", KAT_KEY),
+        );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("invalid key from key file /dev/null: the key is empty"),
+        "{err}"
+    );
+    // Bad keys from any source are refused with a clear message naming the source and the usage exit code.
+    for bad in ["MTIz", "!!!!"] {
         let (code, _, err) = run(&mut modelseal(&[
             "verify",
             "--model-dir",
@@ -185,9 +191,13 @@ fn key_sources_follow_file_env_argument_order() {
             "--key",
             bad,
         ]));
-        assert_eq!(code, if bad.is_empty() { 2 } else { 2 }, "{bad}: {err}");
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("invalid key from --key"), "{err}");
+        let (code, _, err) =
+            run(modelseal(&["verify", "--model-dir", s(&o)]).env("MODELSEAL_KEY", bad));
+        assert_eq!(code, 2, "{bad}: {err}");
         assert!(
-            err.contains("invalid key") || err.contains("key is required"),
+            err.contains("invalid key from environment variable MODELSEAL_KEY"),
             "{err}"
         );
     }
