@@ -108,7 +108,7 @@ pub fn decode(bytes: &[u8], origin: &str) -> Result<Mat> {
         path: origin.to_string(),
         message: format!("cannot decode: {e}"),
     })?;
-    let rgb = img.to_rgb8();
+    let rgb = img.into_rgb8();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     if w == 0 || h == 0 {
         return Err(Error::Image {

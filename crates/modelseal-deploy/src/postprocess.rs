@@ -200,6 +200,11 @@ pub fn picodet(
         });
         order.truncate(nms.nms_top_k);
         for i in order {
+            // A cell whose best score is under the threshold never survives the per-class
+            // filter below: skip decoding it (same result, far less work).
+            if best[i] <= nms.score_threshold {
+                continue;
+            }
             let cx = ((i % fm_w) as f32 + 0.5) * stride as f32;
             let cy = ((i / fm_w) as f32 + 0.5) * stride as f32;
             let mut dist = [0f32; 4];

@@ -1,6 +1,8 @@
 //! Pre-processing operators with the exact semantics of their origin (PaddleX C++ 1.x,
 //! PaddleClas, PaddleDetection, PaddleSeg deploy code), run on a decoded RGB image.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::image::{self, cv_round, Interp, Mat, Pixels};
 
@@ -208,13 +210,14 @@ fn round_py(v: f64) -> usize {
 impl Pipeline {
     /// Runs the pipeline on an RGB `u8` image.
     pub fn run(&self, rgb: &Mat) -> Result<Prepared> {
-        let mut m = rgb.clone();
-        if self.bgr {
-            m.swap_rb();
-        }
-        if self.float_first {
-            m = m.to_f32();
-        }
+        // Resizes and crops act on each channel alike, so the BGR swap (and the copy it needs)
+        // waits until the first channel-dependent op, usually after the image got smaller.
+        let mut pending_swap = self.bgr;
+        let mut m: Cow<'_, Mat> = if self.float_first {
+            Cow::Owned(rgb.to_f32())
+        } else {
+            Cow::Borrowed(rgb)
+        };
         let orig = (m.height, m.width);
         let mut resized = orig;
         let mut scale = (1.0f32, 1.0f32);
@@ -270,7 +273,9 @@ impl Pipeline {
                             }
                         }
                     };
-                    m = image::resize(&m, w, h, fxy, *interp).map_err(|e| terr(name, e))?;
+                    m = Cow::Owned(
+                        image::resize(&m, w, h, fxy, *interp).map_err(|e| terr(name, e))?,
+                    );
                     steps.push(Step::Resize { h: h0, w: w0 });
                     let (sx, sy) = fxy.unwrap_or((w as f64 / w0 as f64, h as f64 / h0 as f64));
                     scale = (scale.0 * sy as f32, scale.1 * sx as f32);
@@ -292,7 +297,7 @@ impl Pipeline {
                         h: m.height,
                         w: m.width,
                     });
-                    m = image::crop(&m, x, y, *w, *h);
+                    m = Cow::Owned(image::crop(&m, x, y, *w, *h));
                 }
                 Op::Pad {
                     name,
@@ -317,33 +322,45 @@ impl Pipeline {
                             ),
                         ));
                     }
+                    if std::mem::take(&mut pending_swap) {
+                        m.to_mut().swap_rb();
+                    }
                     steps.push(Step::Pad {
                         h: m.height,
                         w: m.width,
                     });
-                    m = image::pad_right_bottom(&m, tw, th, *value, *to_f32);
+                    m = Cow::Owned(image::pad_right_bottom(&m, tw, th, *value, *to_f32));
                 }
                 Op::Normalize { norm, .. } => {
-                    m = normalize(m, norm);
+                    if std::mem::take(&mut pending_swap) {
+                        m.to_mut().swap_rb();
+                    }
+                    m = Cow::Owned(normalize(m.into_owned(), norm));
                 }
                 Op::Clip { min, max, .. } => {
+                    if std::mem::take(&mut pending_swap) {
+                        m.to_mut().swap_rb();
+                    }
                     let (w, h) = (m.width, m.height);
-                    let mut f = m.into_f32_vec();
+                    let mut f = m.into_owned().into_f32_vec();
                     for p in f.chunks_exact_mut(3) {
                         for c in 0..3 {
                             p[c] = p[c].clamp(min[c], max[c]);
                         }
                     }
-                    m = Mat {
+                    m = Cow::Owned(Mat {
                         width: w,
                         height: h,
                         pixels: Pixels::F32(f),
-                    };
+                    });
                 }
             }
         }
+        if pending_swap {
+            m.to_mut().swap_rb();
+        }
         let (w, h) = (m.width, m.height);
-        let hwc = m.into_f32_vec();
+        let hwc = m.into_owned().into_f32_vec();
         let plane = w * h;
         let mut chw = vec![0f32; plane * 3];
         for (i, p) in hwc.chunks_exact(3).enumerate() {
