@@ -97,11 +97,9 @@ pub fn run_pipelined_with(
             Ok((m, prep)) => batch.push((p, m, prep)),
             Err(e) => {
                 // Keep input order: the images before this one are inferred and reported first.
-                if !batch.is_empty() && infer_batch(pred, &mut batch, &mut on_result) {
-                    stopped = true;
-                } else if on_result(&p, Err(e)) == Flow::Stop {
-                    stopped = true;
-                }
+                let flushed_stop =
+                    !batch.is_empty() && infer_batch(pred, &mut batch, &mut on_result);
+                stopped = flushed_stop || on_result(&p, Err(e)) == Flow::Stop;
             }
         }
         let last = want == paths.len();
