@@ -100,8 +100,14 @@ const MANIFEST_FORMAT: &str = "modelseal-manifest";
 fn valid_member_name(name: &str) -> bool {
     let drive_letter = name.len() >= 2 && name.as_bytes()[1] == b':';
     let bad_char = name.contains('\\') || name.contains('\0');
-    let components_ok = name.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
-    !name.is_empty() && name.len() <= v2::MAX_NAME_LEN && !bad_char && !drive_letter && components_ok
+    let components_ok = name
+        .split('/')
+        .all(|c| !c.is_empty() && c != "." && c != "..");
+    !name.is_empty()
+        && name.len() <= v2::MAX_NAME_LEN
+        && !bad_char
+        && !drive_letter
+        && components_ok
 }
 
 /// Parses and validates the plaintext of a manifest: its sealing id and members. Member names must
@@ -198,9 +204,16 @@ pub enum Storage {
 /// header was checked against it (names, sealing, exact file), but no member payload is decrypted yet.
 pub struct SealedDir {
     root: PathBuf,
+    store: Store,
     key: Key,
     seal_id: [u8; 16],
     members: Vec<MemberEntry>,
+}
+
+/// Where the sealed files are: a directory on disk, or file images in memory.
+enum Store {
+    Fs,
+    Mem(BTreeMap<String, std::sync::Arc<[u8]>>),
 }
 
 fn join(root: &Path, rel: &str) -> PathBuf {
@@ -210,14 +223,41 @@ fn join(root: &Path, rel: &str) -> PathBuf {
 impl SealedDir {
     /// Opens `root`, authenticating the manifest and checking the set of member files against it.
     pub fn open(root: &Path, key: &Key) -> Result<SealedDir> {
+        let present = list_files(root)?.into_iter().map(|f| f.name).collect();
+        Self::open_store(root.to_path_buf(), Store::Fs, present, key)
+    }
+
+    /// Opens a sealed directory whose files are given in memory as (path relative to the directory, bytes),
+    /// e.g. unpacked from an archive or received over a network. The same checks apply as on disk.
+    pub fn from_memory(files: Vec<(String, Vec<u8>)>, key: &Key) -> Result<SealedDir> {
+        let map: BTreeMap<String, std::sync::Arc<[u8]>> =
+            files.into_iter().map(|(n, b)| (n, b.into())).collect();
+        let present = map.keys().cloned().collect();
+        Self::open_store(PathBuf::from("<memory>"), Store::Mem(map), present, key)
+    }
+
+    fn open_store(
+        root: PathBuf,
+        store: Store,
+        present: BTreeSet<String>,
+        key: &Key,
+    ) -> Result<SealedDir> {
         let manifest_path = root.join(MANIFEST_NAME);
-        if !manifest_path.exists() {
+        if !present.contains(MANIFEST_NAME) {
             return Err(Error::Manifest {
                 path: manifest_path,
                 reason: "missing".into(),
             });
         }
-        let (header, plain) = v2::open_file(key, &manifest_path)?;
+        let mut dir = SealedDir {
+            root,
+            store,
+            key: key.clone(),
+            seal_id: [0; 16],
+            members: Vec::new(),
+        };
+        let v = dir.verified_header(MANIFEST_NAME)?;
+        let (header, plain) = dir.open_verified(&v, MANIFEST_NAME)?;
         if header.kind != Kind::Manifest || header.name != MANIFEST_NAME {
             return Err(Error::MemberSwapped {
                 path: manifest_path,
@@ -235,41 +275,73 @@ impl SealedDir {
                 reason: "sealing id does not match its header".into(),
             });
         }
-        let dir = SealedDir {
-            root: root.to_path_buf(),
-            key: key.clone(),
-            seal_id,
-            members,
-        };
+        dir.seal_id = seal_id;
+        dir.members = members;
         let listed: BTreeSet<&str> = dir.members.iter().map(|m| m.file.as_str()).collect();
-        let present = list_files(root)?;
-        for f in &present {
-            if f.name != MANIFEST_NAME && !listed.contains(f.name.as_str()) {
-                return Err(Error::MemberAdded {
-                    dir: root.to_path_buf(),
-                    name: f.name.clone(),
-                });
-            }
+        if let Some(extra) = present
+            .iter()
+            .find(|f| *f != MANIFEST_NAME && !listed.contains(f.as_str()))
+        {
+            return Err(Error::MemberAdded {
+                dir: dir.root.clone(),
+                name: extra.clone(),
+            });
         }
-        let present: BTreeSet<&str> = present.iter().map(|f| f.name.as_str()).collect();
         for m in &dir.members {
-            if !present.contains(m.file.as_str()) {
+            if !present.contains(&m.file) {
                 return Err(Error::MemberMissing {
-                    dir: root.to_path_buf(),
+                    dir: dir.root.clone(),
                     name: m.name.clone(),
                 });
             }
-            let mut file =
-                File::open(join(root, &m.file)).map_err(|e| Error::io(join(root, &m.file), e))?;
-            dir.check_member_header(m, &mut file)?;
+            dir.check_member(m)?;
         }
         Ok(dir)
     }
 
-    fn check_member_header(&self, m: &MemberEntry, file: &mut File) -> Result<v2::Verified> {
-        let path = join(&self.root, &m.file);
-        let header = v2::read_header(file, &path)?;
-        let v = v2::verify_header(&self.key, header, &path)?;
+    fn path_of(&self, file: &str) -> PathBuf {
+        join(&self.root, file)
+    }
+
+    /// Reads and verifies the header of sealed file `file` (relative to the directory).
+    fn verified_header(&self, file: &str) -> Result<v2::Verified> {
+        let path = self.path_of(file);
+        let header = match &self.store {
+            Store::Fs => v2::read_header(
+                &mut File::open(&path).map_err(|e| Error::io(&path, e))?,
+                &path,
+            )?,
+            Store::Mem(map) => {
+                let data = map
+                    .get(file)
+                    .ok_or_else(|| Error::io(&path, std::io::ErrorKind::NotFound.into()))?;
+                v2::parse_header(data).map_err(|e| e.into_error(&path, data.len() as u64))?
+            }
+        };
+        v2::verify_header(&self.key, header, &path)
+    }
+
+    /// Decrypts the payload of `file` whose header `v` was verified.
+    fn open_verified(&self, v: &v2::Verified, file: &str) -> Result<(Header, Secret)> {
+        let path = self.path_of(file);
+        match &self.store {
+            Store::Fs => {
+                let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+                v2::open_verified_file(v, &f, &path)
+            }
+            Store::Mem(map) => {
+                let data = map
+                    .get(file)
+                    .ok_or_else(|| Error::io(&path, std::io::ErrorKind::NotFound.into()))?;
+                v2::open_verified_bytes(v, data, &path)
+            }
+        }
+    }
+
+    /// Verifies member `m`'s header against the key and the manifest.
+    fn check_member(&self, m: &MemberEntry) -> Result<v2::Verified> {
+        let path = self.path_of(&m.file);
+        let v = self.verified_header(&m.file)?;
         let h = v.header();
         if h.seal_id != self.seal_id {
             return Err(Error::ForeignMember { path });
@@ -305,23 +377,30 @@ impl SealedDir {
     /// Decrypts member `name` into zeroize-on-drop memory (all or nothing).
     pub fn read(&self, name: &str) -> Result<Secret> {
         let m = self.entry(name)?;
-        let path = join(&self.root, &m.file);
-        let mut file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let v = self.check_member_header(m, &mut file)?;
-        Ok(v2::open_verified_file(&v, &file, &path)?.1)
+        let v = self.check_member(m)?;
+        Ok(self.open_verified(&v, &m.file)?.1)
     }
 
     /// A streaming reader over member `name`; each chunk is authenticated before it is returned.
-    pub fn stream(&self, name: &str) -> Result<OpenReader<std::io::BufReader<File>>> {
+    pub fn stream(&self, name: &str) -> Result<OpenReader<Box<dyn Read + Send>>> {
         let m = self.entry(name)?;
-        let path = join(&self.root, &m.file);
-        let mut file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let v = self.check_member_header(m, &mut file)?;
-        Ok(OpenReader::from_verified(
-            v,
-            std::io::BufReader::with_capacity(1 << 20, file),
-            &path,
-        ))
+        let v = self.check_member(m)?;
+        let path = self.path_of(&m.file);
+        let inner: Box<dyn Read + Send> = match &self.store {
+            Store::Fs => {
+                let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(v.header().len() as u64))
+                    .map_err(|e| Error::io(&path, e))?;
+                Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+            }
+            Store::Mem(map) => {
+                let data = map[&m.file].clone();
+                let mut c = std::io::Cursor::new(data);
+                c.set_position(v.header().len() as u64);
+                Box::new(c)
+            }
+        };
+        Ok(OpenReader::from_verified(v, inner, &path))
     }
 }
 
@@ -402,6 +481,15 @@ impl ModelDir {
         Ok(ModelDir {
             root: root.to_path_buf(),
             inner,
+        })
+    }
+
+    /// Opens a sealed v2 directory whose files are held in memory (see [`SealedDir::from_memory`]).
+    pub fn from_memory(files: Vec<(String, Vec<u8>)>, key: &Key) -> Result<ModelDir> {
+        let dir = SealedDir::from_memory(files, key)?;
+        Ok(ModelDir {
+            root: dir.root.clone(),
+            inner: Inner::Sealed(dir),
         })
     }
 
@@ -502,7 +590,10 @@ impl ModelDir {
     pub fn member_path(&self, name: &str) -> Option<PathBuf> {
         match &self.inner {
             Inner::Plain(m) => m.get(name).cloned(),
-            Inner::Sealed(d) => d.entry(name).ok().map(|m| join(&d.root, &m.file)),
+            Inner::Sealed(d) => match d.store {
+                Store::Fs => d.entry(name).ok().map(|m| join(&d.root, &m.file)),
+                Store::Mem(_) => None,
+            },
             Inner::PaddleV1 { files, .. } => files.get(name).map(|(p, _)| p.clone()),
         }
     }
@@ -723,6 +814,11 @@ pub fn open_file(key: &Key, path: &Path) -> Result<Secret> {
             path: path.to_path_buf(),
         }),
     }
+}
+
+/// Seals a byte slice as a single v2 file image for member `name` (fresh sealing id, default chunk size).
+pub fn seal_bytes(key: &Key, name: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+    v2::seal_bytes(key, &SealParams::member(name)?, plaintext)
 }
 
 /// Decrypts one sealed file image (v2, v1 or FastDeploy base64 v1) held in memory; `label` names it in errors.

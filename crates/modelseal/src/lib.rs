@@ -12,10 +12,10 @@ pub mod v1;
 pub mod v2;
 
 pub use dir::{
-    decrypt_file, file_storage, inspect, open_bytes, open_file, parse_manifest, seal_dir,
-    seal_file, verify, InspectEntry, MemberEntry, ModelDir, OutputFormat, Role, SealOptions,
-    SealedDir, SealedMember, Storage, VerifiedMember, VerifyReport, MANIFEST_NAME, SEALED_SUFFIX,
-    V1_SUFFIX,
+    decrypt_file, file_storage, inspect, open_bytes, open_file, parse_manifest, seal_bytes,
+    seal_dir, seal_file, verify, InspectEntry, MemberEntry, ModelDir, OutputFormat, Role,
+    SealOptions, SealedDir, SealedMember, Storage, VerifiedMember, VerifyReport, MANIFEST_NAME,
+    SEALED_SUFFIX, V1_SUFFIX,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use key::{read_key, resolve_key, Key, KeyOrigin, ARGV_KEY_WARNING, KEY_ENV, KEY_LEN};

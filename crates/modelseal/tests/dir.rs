@@ -589,3 +589,89 @@ fn over_4_gib_model_seals_and_verifies() {
     assert_eq!(total, len);
     assert!(!nonzero);
 }
+
+fn load(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    modelseal::fsutil::list_files(dir)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.name, fs::read(&f.path).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
+    let f = fixture(
+        &[
+            ("model.onnx", 9000),
+            ("inference.yml", 40),
+            ("sub/labels.txt", 3),
+        ],
+        12,
+    );
+    let files = load(&f.out);
+    let d = ModelDir::from_memory(files.clone(), &f.key).unwrap();
+    let mut want = f.files.clone();
+    want.sort();
+    let got: Vec<(String, Vec<u8>)> = d
+        .names()
+        .into_iter()
+        .map(|n| {
+            let b = d.read(&n).unwrap().to_vec();
+            (n, b)
+        })
+        .collect();
+    assert_eq!(got, want);
+    let (size, mut r) = d.stream("model.onnx").unwrap();
+    let mut streamed = Vec::new();
+    std::io::Read::read_to_end(&mut r, &mut streamed).unwrap();
+    assert_eq!((size, &streamed), (9000, &want[1].1));
+
+    let err = ModelDir::from_memory(files.clone(), &Key::generate().unwrap())
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::WrongKey { .. }), "{err}");
+    let fewer: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| n != "inference.yml.sealed")
+        .cloned()
+        .collect();
+    assert!(matches!(
+        ModelDir::from_memory(fewer, &f.key).err().unwrap(),
+        Error::MemberMissing { .. }
+    ));
+    let mut more = files.clone();
+    more.push(("extra.sealed".into(), vec![1, 2, 3]));
+    assert!(matches!(
+        ModelDir::from_memory(more, &f.key).err().unwrap(),
+        Error::MemberAdded { .. }
+    ));
+    let mut flipped = files.clone();
+    let i = flipped
+        .iter()
+        .position(|(n, _)| n == "model.onnx.sealed")
+        .unwrap();
+    let last = flipped[i].1.len() - 1;
+    flipped[i].1[last] ^= 1;
+    let d = ModelDir::from_memory(flipped, &f.key).unwrap();
+    assert!(matches!(
+        d.read("model.onnx").unwrap_err(),
+        Error::ChunkCorrupted { chunk: 2, .. }
+    ));
+    let no_manifest: Vec<_> = files
+        .into_iter()
+        .filter(|(n, _)| n != "modelseal.manifest")
+        .collect();
+    assert!(matches!(
+        ModelDir::from_memory(no_manifest, &f.key).err().unwrap(),
+        Error::Manifest { .. }
+    ));
+}
+
+#[test]
+fn byte_slices_seal_and_open_in_memory() {
+    let key = Key::generate().unwrap();
+    let sealed = modelseal::seal_bytes(&key, "weights.bin", b"some weights").unwrap();
+    assert_eq!(&*modelseal::open_bytes(&key, &sealed, "weights").unwrap(), b"some weights");
+    let err = modelseal::open_bytes(&Key::generate().unwrap(), &sealed, "weights").unwrap_err();
+    assert!(matches!(err, Error::WrongKey { .. }) && err.to_string().contains("weights"), "{err}");
+}
