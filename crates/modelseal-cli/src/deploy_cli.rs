@@ -139,9 +139,20 @@ fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
         .collect()
 }
 
-/// Parses PaddleX-style flags for `task` and runs it; `argv[0]` is the program name.
+/// Parses PaddleX-style flags for `task` and runs it; `argv[0]` is the program name (a
+/// following `classify`/`detect`/`segment` subcommand word is skipped).
 pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
     let tool = task.tool();
+    // `modelseal classify ...` may hand over its whole command line: drop the subcommand word.
+    let mut argv = argv;
+    let sub = match task {
+        Task::Classify => "classify",
+        Task::Detect => "detect",
+        Task::Segment => "segment",
+    };
+    if argv.get(1).and_then(|a| a.to_str()) == Some(sub) {
+        argv.remove(1);
+    }
     let argv = normalise(argv);
     let flags = match Flags::try_parse_from(&argv) {
         Ok(f) => f,
@@ -439,4 +450,41 @@ fn emit(
         _ => bail!("the model's output does not match the {} task", task.tool()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gflags_spellings_become_long_flags() {
+        let a: Vec<OsString> = [
+            "classifier",
+            "-model_dir",
+            "m",
+            "-image=x.jpg",
+            "--json",
+            "-h",
+            "-5",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let n: Vec<String> = normalise(a)
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect();
+        assert_eq!(
+            n,
+            [
+                "classifier",
+                "--model_dir",
+                "m",
+                "--image=x.jpg",
+                "--json",
+                "-h",
+                "-5"
+            ]
+        );
+    }
 }

@@ -20,18 +20,31 @@ fn root() -> PathBuf {
 }
 
 fn opts(threads: usize) -> BackendOptions {
-    BackendOptions { kind: BackendKind::OnnxRuntime, threads: Some(threads), ir_optim: true, ..Default::default() }
+    BackendOptions {
+        kind: BackendKind::OnnxRuntime,
+        threads: Some(threads),
+        ir_optim: true,
+        ..Default::default()
+    }
 }
 
 fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f64> {
-    let out = std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-        .arg(root().join("scripts/bench_python.py"))
-        .args([kind, &dir.display().to_string(), &list.display().to_string(), &threads.to_string()])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let out =
+        std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+            .arg(root().join("scripts/bench_python.py"))
+            .args([
+                kind,
+                &dir.display().to_string(),
+                &list.display().to_string(),
+                &threads.to_string(),
+            ])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace().find_map(|w| w.strip_prefix("images_per_s=")).and_then(|v| v.parse().ok())
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix("images_per_s="))
+        .and_then(|v| v.parse().ok())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -40,13 +53,23 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let models = std::env::var_os("MODELSEAL_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join(".models"));
+    let models = std::env::var_os("MODELSEAL_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".models"));
     if !models.join("cls/model.onnx").is_file() {
-        eprintln!("bench: models not found at {} (run scripts/fetch_models.sh)", models.display());
+        eprintln!(
+            "bench: models not found at {} (run scripts/fetch_models.sh)",
+            models.display()
+        );
         return;
     }
-    let threads: usize = std::env::var("BENCH_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let list = std::env::var_os("BENCH_LIST").map(PathBuf::from).unwrap_or_else(|| models.join("bench/list.txt"));
+    let threads: usize = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let list = std::env::var_os("BENCH_LIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| models.join("bench/list.txt"));
     let paths: Vec<PathBuf> = std::fs::read_to_string(&list)
         .expect("bench list")
         .lines()
@@ -54,20 +77,39 @@ fn main() {
         .map(PathBuf::from)
         .collect();
     let which = std::env::var("BENCH_MODELS").unwrap_or_else(|_| "cls,layout,det_db".into());
-    println!("images: {} from {}; threads: {threads}; backend: onnxruntime", paths.len(), list.display());
-    println!("{:<8} {:>12} {:>12} {:>12} {:>10} {:>10}", "model", "pipeline/s", "infer/s", "python/s", "pipe/inf", "pipe/py");
+    println!(
+        "images: {} from {}; threads: {threads}; backend: onnxruntime",
+        paths.len(),
+        list.display()
+    );
+    println!(
+        "{:<8} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "model", "pipeline/s", "infer/s", "infer+post/s", "python/s", "pipe/inf", "pipe/py"
+    );
     for kind in which.split(',') {
         let dir = models.join(kind);
         let src = SealedSource::open(&dir, None).expect("open model");
         let mut pred = Predictor::open(&src, &opts(threads)).expect("predictor");
         // Pure inference on pre-made tensors.
-        let preps: Vec<_> = paths.iter().map(|p| pred.preprocess(&read_image(p).expect("image")).expect("prep")).collect();
+        let preps: Vec<_> = paths
+            .iter()
+            .map(|p| {
+                pred.preprocess(&read_image(p).expect("image"))
+                    .expect("prep")
+            })
+            .collect();
         pred.run_raw(&preps[0]).expect("warm-up");
         let t = Instant::now();
         for p in &preps {
             std::hint::black_box(pred.run_raw(p).expect("infer"));
         }
         let infer_rate = preps.len() as f64 / t.elapsed().as_secs_f64();
+        // Inference plus post-processing, still on pre-made tensors (no decoding).
+        let t = Instant::now();
+        for p in &preps {
+            std::hint::black_box(pred.infer(std::slice::from_ref(p)).expect("infer"));
+        }
+        let post_rate = preps.len() as f64 / t.elapsed().as_secs_f64();
         drop(preps);
         // Whole pipeline.
         let t = Instant::now();
@@ -80,25 +122,32 @@ fn main() {
         assert_eq!(ok, paths.len(), "every image must go through");
         let py = python_rate(kind, &dir, &list, threads);
         println!(
-            "{:<8} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
+            "{:<8} {:>12.2} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
             kind,
             pipe_rate,
             infer_rate,
-            py.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into()),
+            post_rate,
+            py.map(|v| format!("{v:.2}"))
+                .unwrap_or_else(|| "n/a".into()),
             pipe_rate / infer_rate,
-            py.map(|v| format!("{:.3}", pipe_rate / v)).unwrap_or_else(|| "n/a".into())
+            py.map(|v| format!("{:.3}", pipe_rate / v))
+                .unwrap_or_else(|| "n/a".into())
         );
     }
     // Start-up: open + decrypt + session, sealed (v2) vs plain, medians of alternating runs.
     let key = Key::generate().expect("key");
     let tmp = std::env::temp_dir().join(format!("modelseal-bench-{}", std::process::id()));
     println!("\nstart-up (open + decrypt + session), median of 9:");
-    println!("{:<8} {:>12} {:>12} {:>10}", "model", "plain ms", "sealed ms", "ratio");
+    println!(
+        "{:<8} {:>12} {:>12} {:>10}",
+        "model", "plain ms", "sealed ms", "ratio"
+    );
     for kind in which.split(',') {
         let dir = models.join(kind);
         let sealed = tmp.join(kind);
         let plain_dir = ModelDir::open(&dir, None).expect("plain");
-        modelseal::seal_dir(&key, &plain_dir, &sealed, &SealOptions::default(), &|_| {}).expect("seal");
+        modelseal::seal_dir(&key, &plain_dir, &sealed, &SealOptions::default(), &|_| {})
+            .expect("seal");
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..9 {
             let t = Instant::now();
@@ -111,7 +160,13 @@ fn main() {
             b.push(t.elapsed());
         }
         let (a, b) = (median(a), median(b));
-        println!("{:<8} {:>12.2} {:>12.2} {:>10.3}", kind, a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3, b.as_secs_f64() / a.as_secs_f64());
+        println!(
+            "{:<8} {:>12.2} {:>12.2} {:>10.3}",
+            kind,
+            a.as_secs_f64() * 1e3,
+            b.as_secs_f64() * 1e3,
+            b.as_secs_f64() / a.as_secs_f64()
+        );
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
