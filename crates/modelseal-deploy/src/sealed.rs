@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use crate::error::{Error, Result};
 use crate::source::{MemberBytes, ModelSource};
 
@@ -43,7 +41,7 @@ impl ModelSource for SealedSource {
             message: format!("cannot read member {name}"),
             source: Some(Box::new(e)),
         })?;
-        Ok(Zeroizing::new(secret.to_vec()))
+        Ok(MemberBytes::Sealed(secret))
     }
     fn is_sealed(&self) -> bool {
         self.inner.is_sealed()

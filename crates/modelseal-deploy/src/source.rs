@@ -8,7 +8,22 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 
 /// Bytes of one model member, wiped from memory when dropped.
-pub type MemberBytes = Zeroizing<Vec<u8>>;
+pub enum MemberBytes {
+    /// Read from a plain file.
+    Plain(Zeroizing<Vec<u8>>),
+    /// Decrypted by `modelseal` (zeroized on drop by its own type; no extra copy).
+    Sealed(modelseal::Secret),
+}
+
+impl std::ops::Deref for MemberBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            MemberBytes::Plain(v) => v,
+            MemberBytes::Sealed(s) => s,
+        }
+    }
+}
 
 /// A source of model members (logical names relative to the model directory, `/`-separated).
 pub trait ModelSource {
@@ -64,7 +79,7 @@ impl ModelSource for PlainSource {
     }
     fn read(&self, name: &str) -> Result<MemberBytes> {
         std::fs::read(self.dir.join(name))
-            .map(Zeroizing::new)
+            .map(|v| MemberBytes::Plain(Zeroizing::new(v)))
             .map_err(|e| Error::ModelDir {
                 dir: self.dir.clone(),
                 message: format!("cannot read member {name}"),
