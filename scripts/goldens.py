@@ -71,6 +71,8 @@ def golden_resize():
         ("coffee.png", "fxfy", None, (608 / 600, 800 / 400), cv2.INTER_LINEAR),
         ("coffee.png", "fxfy", None, (0.37, 0.37), cv2.INTER_NEAREST),
         ("page.png", "dsize", (640, 318), None, cv2.INTER_LINEAR),
+        ("chelsea.png", "fxfy", None, (608 / 451, 800 / 300), cv2.INTER_CUBIC),
+        ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_CUBIC),
     ]
     for name, form, dsize, fxy, interp in cases:
         rgb = cv2.cvtColor(imread(name), cv2.COLOR_BGR2RGB)
@@ -82,7 +84,7 @@ def golden_resize():
                 r = cv2.resize(src, None, None, fx=fxy[0], fy=fxy[1], interpolation=interp)
             out.append({
                 "image": name, "form": form, "dsize": dsize, "fxy": fxy,
-                "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST"}[interp],
+                "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST", cv2.INTER_CUBIC: "CUBIC"}[interp],
                 "dtype": dtype, "width": r.shape[1], "height": r.shape[0],
                 "sha256": sha(r) if dtype == "u8" else None, "samples": samples(r),
             })
