@@ -671,7 +671,13 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
 fn byte_slices_seal_and_open_in_memory() {
     let key = Key::generate().unwrap();
     let sealed = modelseal::seal_bytes(&key, "weights.bin", b"some weights").unwrap();
-    assert_eq!(&*modelseal::open_bytes(&key, &sealed, "weights").unwrap(), b"some weights");
+    assert_eq!(
+        &*modelseal::open_bytes(&key, &sealed, "weights").unwrap(),
+        b"some weights"
+    );
     let err = modelseal::open_bytes(&Key::generate().unwrap(), &sealed, "weights").unwrap_err();
-    assert!(matches!(err, Error::WrongKey { .. }) && err.to_string().contains("weights"), "{err}");
+    assert!(
+        matches!(err, Error::WrongKey { .. }) && err.to_string().contains("weights"),
+        "{err}"
+    );
 }
