@@ -112,13 +112,13 @@ fn resize_matches_opencv_bit_for_bit() {
         let r = image::resize(&src, w, h, fxy, interp).unwrap();
         match &r.pixels {
             Pixels::U8(_) if interp == Interp::Cubic => {
-                // Cubic on u8 is not bit-exact yet: 2-4% of the values differ from OpenCV 5 by one level.
+                // Cubic on u8 is not bit-exact yet: a few values in a thousand differ from OpenCV 5 by one level.
                 let got = mat_samples(&r);
                 let want = samples_f64(&case["samples"]);
                 let (max, _) = stats(&got, &want);
                 let exact = got.iter().zip(&want).filter(|(a, b)| a == b).count();
                 assert!(
-                    max <= 1.0 && exact >= 950,
+                    max <= 1.0 && exact >= 995,
                     "u8 cubic: max {max}, {exact}/1000 exact: {what}"
                 );
             }
