@@ -8,6 +8,6 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 python3 scripts/check_vectors.py tests/vectors
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 scripts/check_ffi.sh
 echo "scripts/test.sh: all checks passed"
