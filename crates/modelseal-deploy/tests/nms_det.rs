@@ -1,0 +1,74 @@
+//! A detector with NMS in the graph, exported the PaddleDetection way (committed tiny model built
+//! by `scripts/make_test_models.py`): `image`, `im_shape` and `scale_factor` are fed by name, and
+//! the rows `[class, score, x1, y1, x2, y2]` come back in original-image pixels, on both backends.
+
+use std::path::Path;
+
+use modelseal_deploy::backend::onnxruntime;
+use modelseal_deploy::backend::BackendKind;
+use modelseal_deploy::image::Mat;
+use modelseal_deploy::{BackendOptions, PlainSource, Prediction, Predictor};
+
+fn image() -> Mat {
+    let (w, h) = (200usize, 100usize);
+    let mut d = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            d.extend_from_slice(&[(x % 256) as u8, (y * 2 % 256) as u8, ((x + y) % 256) as u8]);
+        }
+    }
+    Mat::from_u8(w, h, d)
+}
+
+#[test]
+fn nms_rows_come_back_in_original_pixels_on_both_backends() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nms_det");
+    let mut kinds = vec![BackendKind::Tract];
+    if onnxruntime::find_library().is_some() {
+        kinds.push(BackendKind::OnnxRuntime);
+    } else if std::env::var_os("CI").is_some() {
+        panic!("ONNX Runtime is required under CI");
+    } else {
+        eprintln!("SKIP (onnxruntime part): ONNX Runtime library not found");
+    }
+    let img = image();
+    for kind in kinds {
+        let src = PlainSource::open(&dir).unwrap();
+        let opts = BackendOptions {
+            kind,
+            threads: Some(1),
+            ir_optim: true,
+            ..Default::default()
+        };
+        let mut p = Predictor::open(&src, &opts).unwrap();
+        let prep = p.preprocess(&img).unwrap();
+        assert_eq!((prep.height, prep.width), (320, 320));
+        assert_eq!(prep.scale, (3.2, 1.6));
+        let mean = prep.chw.iter().map(|&v| v as f64).sum::<f64>() / prep.chw.len() as f64;
+        let Prediction::Boxes(b) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("boxes")
+        };
+        assert_eq!(b.len(), 2, "{kind:?}: {b:?}");
+        assert_eq!((b[0].class_id, b[0].label.as_str()), (1, "bicycle"));
+        assert_eq!((b[1].class_id, b[1].label.as_str()), (0, "person"));
+        assert!(
+            (b[0].score as f64 - (0.5 + mean / 1000.0)).abs() < 1e-5,
+            "{kind:?}: score {} vs mean {mean}",
+            b[0].score
+        );
+        assert!((b[1].score as f64 - (0.25 + mean / 1000.0)).abs() < 1e-5);
+        let want = [
+            [10.0 / 1.6, 20.0 / 3.2, 110.0 / 1.6, 220.0 / 3.2],
+            [150.0 / 1.6, 40.0 / 3.2, 300.0 / 1.6, 90.0 / 3.2],
+        ];
+        for (got, want) in b.iter().zip(want) {
+            for k in 0..4 {
+                assert!(
+                    (got.bbox[k] - want[k] as f32).abs() < 1e-3,
+                    "{kind:?}: {:?} vs {want:?}",
+                    got.bbox
+                );
+            }
+        }
+    }
+}
