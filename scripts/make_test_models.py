@@ -73,6 +73,56 @@ def main():
             "label_list: [person, bicycle]\n"
         )
     print("wrote", OUT)
+    paddlex_yolo()
+
+
+def paddlex_yolo():
+    """PaddleX 1.x YOLOv3-style export: inputs image and im_size (int32 [h, w] of the original
+    image); output `bbox` rows in original pixels = fixed fractions of the original size."""
+    out = os.path.join(os.path.dirname(OUT), "paddlex_yolo")
+    os.makedirs(out, exist_ok=True)
+    frac = np.array([[0.1, 0.2, 0.5, 0.9]], dtype=np.float32)
+    nodes = [
+        helper.make_node("Cast", ["im_size"], ["hw"], to=TensorProto.FLOAT),
+        helper.make_node("Reshape", ["hw", "shape2"], ["hw1"]),  # [h, w]
+        helper.make_node("Gather", ["hw1", "idx"], ["whwh"], axis=0),  # [w, h, w, h]
+        helper.make_node("Mul", ["frac", "whwh"], ["box"]),
+        helper.make_node("ReduceMax", ["image"], ["mx"], keepdims=0),
+        helper.make_node("Reshape", ["mx", "shape11"], ["mx11"]),
+        helper.make_node("Concat", ["cls", "mx11", "box"], ["bbox"], axis=1),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([2], np.int64), "shape2"),
+        numpy_helper.from_array(np.array([1, 1], np.int64), "shape11"),
+        numpy_helper.from_array(np.array([1, 0, 1, 0], np.int64), "idx"),
+        numpy_helper.from_array(frac, "frac"),
+        numpy_helper.from_array(np.array([[2.0]], np.float32), "cls"),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "paddlex_yolo",
+        [
+            helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, None, None]),
+            helper.make_tensor_value_info("im_size", TensorProto.INT32, [1, 2]),
+        ],
+        [helper.make_tensor_value_info("bbox", TensorProto.FLOAT, [1, 6])],
+        inits,
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="modelseal-tests")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(out, "model.onnx"))
+    with open(os.path.join(out, "model.yml"), "w") as f:
+        f.write(
+            "version: 1.3.0\nModel: YOLOv3\nTransformsMode: BGR\n"
+            "_Attributes: {model_type: detector, num_classes: 3, labels: [cat, dog, bird]}\n"
+            "_init_params: {input_channel: 3}\n"
+            "Transforms:\n- Resize: {target_size: 256, interp: CUBIC}\n"
+            "- Normalize: {mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n"
+            "- ArrangeYOLOv3: {mode: test}\n"
+            "completed_epochs: 0\nstatus: Infer\n"
+        )
+    print("wrote", out)
 
 
 if __name__ == "__main__":

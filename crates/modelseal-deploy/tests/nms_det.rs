@@ -72,3 +72,42 @@ fn nms_rows_come_back_in_original_pixels_on_both_backends() {
         }
     }
 }
+
+#[test]
+fn paddlex_yolo_gets_im_size_and_bbox_rows() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/paddlex_yolo");
+    let mut kinds = vec![BackendKind::Tract];
+    if onnxruntime::find_library().is_some() {
+        kinds.push(BackendKind::OnnxRuntime);
+    }
+    let img = image();
+    for kind in kinds {
+        let src = PlainSource::open(&dir).unwrap();
+        let opts = BackendOptions {
+            kind,
+            threads: Some(1),
+            ir_optim: true,
+            ..Default::default()
+        };
+        let mut p = Predictor::open(&src, &opts).unwrap();
+        assert_eq!(p.config().model_name, "YOLOv3");
+        let prep = p.preprocess(&img).unwrap();
+        assert_eq!((prep.height, prep.width), (256, 256));
+        let max = prep.chw.iter().cloned().fold(f32::MIN, f32::max);
+        let Prediction::Boxes(b) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("boxes")
+        };
+        assert_eq!(b.len(), 1, "{kind:?}: {b:?}");
+        assert_eq!((b[0].class_id, b[0].label.as_str()), (2, "bird"));
+        assert!((b[0].score - max).abs() < 1e-6);
+        // im_size is the original [h, w] = [100, 200]; the model returns fractions of it.
+        let want = [0.1 * 200.0, 0.2 * 100.0, 0.5 * 200.0, 0.9 * 100.0];
+        for k in 0..4 {
+            assert!(
+                (b[0].bbox[k] - want[k]).abs() < 1e-3,
+                "{kind:?}: {:?} vs {want:?}",
+                b[0].bbox
+            );
+        }
+    }
+}
