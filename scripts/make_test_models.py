@@ -74,6 +74,31 @@ def main():
         )
     print("wrote", OUT)
     paddlex_yolo()
+    paddleseg_argmax()
+
+
+def paddleseg_argmax():
+    """PaddleSeg-style export ending in argmax: int64 label map [N, H, W] = argmax over the
+    three normalised input channels."""
+    out = os.path.join(os.path.dirname(OUT), "seg_argmax")
+    os.makedirs(out, exist_ok=True)
+    nodes = [helper.make_node("ArgMax", ["x"], ["argmax_0.tmp_0"], axis=1, keepdims=0)]
+    g = helper.make_graph(
+        nodes,
+        "seg_argmax",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3, None, None])],
+        [helper.make_tensor_value_info("argmax_0.tmp_0", TensorProto.INT64, [None, None, None])],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="modelseal-tests")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(out, "model.onnx"))
+    with open(os.path.join(out, "deploy.yaml"), "w") as f:
+        f.write(
+            "Deploy:\n  model: model.pdmodel\n  params: model.pdiparams\n  transforms:\n"
+            "  - {type: Resize, target_size: [64, 48]}\n  - {type: Normalize}\n"
+        )
+    print("wrote", out)
 
 
 def paddlex_yolo():

@@ -1,6 +1,7 @@
-//! A detector with NMS in the graph, exported the PaddleDetection way (committed tiny model built
-//! by `scripts/make_test_models.py`): `image`, `im_shape` and `scale_factor` are fed by name, and
-//! the rows `[class, score, x1, y1, x2, y2]` come back in original-image pixels, on both backends.
+//! Tiny committed models built by `scripts/make_test_models.py` for the output kinds the real
+//! models do not cover: PaddleDetection NMS rows (`image`, `im_shape`, `scale_factor` fed by
+//! name), PaddleX 1.x YOLOv3 (`model.yml`, `im_size` int32) and a PaddleSeg int64 label map,
+//! each on both backends, results in original-image pixels.
 
 use std::path::Path;
 
@@ -109,5 +110,52 @@ fn paddlex_yolo_gets_im_size_and_bbox_rows() {
                 b[0].bbox
             );
         }
+    }
+}
+
+#[test]
+fn paddleseg_int64_label_map_is_mapped_back_to_the_original_size() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seg_argmax");
+    let mut kinds = vec![BackendKind::Tract];
+    if onnxruntime::find_library().is_some() {
+        kinds.push(BackendKind::OnnxRuntime);
+    }
+    let img = image();
+    for kind in kinds {
+        let src = PlainSource::open(&dir).unwrap();
+        let opts = BackendOptions {
+            kind,
+            threads: Some(1),
+            ir_optim: true,
+            ..Default::default()
+        };
+        let mut p = Predictor::open(&src, &opts).unwrap();
+        let prep = p.preprocess(&img).unwrap();
+        assert_eq!((prep.height, prep.width), (48, 64));
+        // Independent expectation: argmax over the prepared channels, nearest back to 200x100.
+        let plane = 48 * 64;
+        let arg = |i: usize| -> u8 {
+            let v = [prep.chw[i], prep.chw[plane + i], prep.chw[2 * plane + i]];
+            let mut b = 0;
+            for c in 1..3 {
+                if v[c] > v[b] {
+                    b = c;
+                }
+            }
+            b as u8
+        };
+        let expected: Vec<u8> = (0..100usize)
+            .flat_map(|y| (0..200usize).map(move |x| (x, y)))
+            .map(|(x, y)| arg((y * 48 / 100) * 64 + x * 64 / 200))
+            .collect();
+        let Prediction::Segmentation(s) = p.infer(&[prep]).unwrap().remove(0) else {
+            panic!("seg")
+        };
+        assert_eq!((s.width, s.height), (200, 100));
+        assert_eq!(s.labels, expected, "{kind:?}");
+        assert!(
+            s.labels.iter().any(|&l| l != s.labels[0]),
+            "a non-trivial label map"
+        );
     }
 }
