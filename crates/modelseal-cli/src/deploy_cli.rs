@@ -418,6 +418,7 @@ fn emit(
                 if boxes.is_empty() {
                     writeln!(out, "[WARNING] There's no object detected.")?;
                 }
+                // PaddleX reports boxes as [xmin, ymin, xmax - xmin + 1, ymax - ymin + 1].
                 for b in &boxes {
                     writeln!(
                         out,
@@ -427,8 +428,8 @@ fn emit(
                         b.score,
                         b.bbox[0],
                         b.bbox[1],
-                        b.bbox[2] - b.bbox[0],
-                        b.bbox[3] - b.bbox[1]
+                        b.bbox[2] - b.bbox[0] + 1.0,
+                        b.bbox[3] - b.bbox[1] + 1.0
                     )?;
                 }
                 writeln!(out, "Visualized output saved as {}", vis_path.display())?;

@@ -298,3 +298,64 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn detector_lines_follow_paddlex_box_convention_and_agree_with_json() {
+    let Some(m) = models() else { return };
+    let layout = m.join("layout").display().to_string();
+    let img = m.join("images/page.png").display().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_detector");
+    let text = run(bin, &["--model_dir", &layout, "--image", &img], tmp.path());
+    assert!(text.status.success(), "{}", stderr(&text));
+    let json = run(
+        bin,
+        &["--model_dir", &layout, "--image", &img, "--json"],
+        tmp.path(),
+    );
+    assert!(json.status.success(), "{}", stderr(&json));
+    let v: serde_json::Value = serde_json::from_str(stdout(&json).lines().next().unwrap()).unwrap();
+    let boxes = v["boxes"].as_array().unwrap();
+    let lines: Vec<String> = stdout(&text)
+        .lines()
+        .filter(|l| l.contains("box(xmin, ymin, w, h)"))
+        .map(String::from)
+        .collect();
+    assert!(
+        !boxes.is_empty(),
+        "the layout model finds regions on a text page"
+    );
+    assert_eq!(lines.len(), boxes.len());
+    for (line, b) in lines.iter().zip(boxes) {
+        let nums: Vec<f64> = line
+            .rsplit_once(":(")
+            .unwrap()
+            .1
+            .trim_end_matches(')')
+            .split(", ")
+            .map(|x| x.parse().unwrap())
+            .collect();
+        let bb: Vec<f64> = b["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert!(
+            (nums[0] - bb[0]).abs() < 1e-3 && (nums[1] - bb[1]).abs() < 1e-3,
+            "{line} vs {bb:?}"
+        );
+        assert!(
+            (nums[2] - (bb[2] - bb[0] + 1.0)).abs() < 1e-3,
+            "w = xmax - xmin + 1: {line} vs {bb:?}"
+        );
+        assert!(
+            (nums[3] - (bb[3] - bb[1] + 1.0)).abs() < 1e-3,
+            "h = ymax - ymin + 1: {line} vs {bb:?}"
+        );
+        assert!(
+            line.contains(&format!("predict label: {},", b["label"].as_str().unwrap())),
+            "{line}"
+        );
+    }
+}
