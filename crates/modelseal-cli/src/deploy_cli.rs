@@ -159,21 +159,21 @@ pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
-                modelseal_cli::exit::USAGE
+                crate::exit::USAGE
             } else {
-                modelseal_cli::exit::OK
+                crate::exit::OK
             });
         }
     };
     match run(task, &flags) {
-        Ok(0) => ExitCode::from(modelseal_cli::exit::OK),
-        Ok(_) => ExitCode::from(modelseal_cli::exit::FAILURE),
-        Err(e) => modelseal_cli::report(tool, &e),
+        Ok(0) => ExitCode::from(crate::exit::OK),
+        Ok(_) => ExitCode::from(crate::exit::FAILURE),
+        Err(e) => crate::report(tool, &e),
     }
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
-    modelseal_cli::UsageError(msg.into()).into()
+    crate::UsageError(msg.into()).into()
 }
 
 fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {

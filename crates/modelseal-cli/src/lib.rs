@@ -2,6 +2,8 @@
 //! Every binary of the crate maps failures to the same documented exit codes.
 #![forbid(unsafe_code)]
 
+pub mod deploy_cli;
+
 use modelseal::{ErrorKind, Key};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use modelseal::{Key, ModelDir, OutputFormat, SealOptions, Storage};
-use modelseal_cli::{progress_bar, report, KeyArgs, UsageError, EXIT_CODES_HELP};
+use modelseal_cli::{deploy_cli, progress_bar, report, KeyArgs, UsageError, EXIT_CODES_HELP};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -149,7 +149,19 @@ fn main() -> ExitCode {
     }
 }
 
-include!("deploy_dispatch.rs");
+// Hands `classify`, `detect` and `segment` to the deployment front end before clap parses the command line.
+fn deploy_dispatch(args: &[std::ffi::OsString]) -> Option<ExitCode> {
+    let task = match args.get(1).and_then(|a| a.to_str()) {
+        Some("classify") => deploy_cli::Task::Classify,
+        Some("detect") => deploy_cli::Task::Detect,
+        Some("segment") => deploy_cli::Task::Segment,
+        _ => return None,
+    };
+    let name = format!("modelseal {}", args[1].to_string_lossy());
+    let mut argv = vec![std::ffi::OsString::from(name)];
+    argv.extend(args[2..].iter().cloned());
+    Some(deploy_cli::run_task(task, argv))
+}
 
 fn write_key_file(path: &Path, key: &Key) -> Result<()> {
     let text = key.to_base64();
