@@ -282,7 +282,7 @@ enum ModelsealStatus modelseal_bytes_seal(const char *key,
  * Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`.
  * With a `key`, the directory must be sealed (modelseal v2, or PaddleX v1 `*.encrypted`): a v2
  * directory's manifest is authenticated and every member file checked against it now (wrong key,
- * added, missing, swapped or foreign members are reported here); member payloads are decrypted
+ * added, missing, swapped, foreign, truncated or extended members are reported here); member payloads are decrypted
  * and authenticated by `modelseal_dir_read`. PaddleX v1 has no directory-level key check: there a
  * wrong key is reported by the first `modelseal_dir_read` of an encrypted member. With
  * `key == NULL` only plain directories open.
@@ -296,6 +296,28 @@ enum ModelsealStatus modelseal_bytes_seal(const char *key,
 enum ModelsealStatus modelseal_dir_open(const char *path,
                                         const char *key,
                                         struct ModelsealDir **out);
+
+/**
+ * Opens a sealed (modelseal v2) directory whose files are held in memory, e.g. unpacked from an
+ * archive or received over a network, into `*out` (release with `modelseal_dir_free`). Entry `i`
+ * is the file `paths[i]` (relative to the sealed directory, '/'-separated, e.g.
+ * `"modelseal.manifest"`, `"model.onnx.sealed"`) with `lens[i]` bytes at `datas[i]`. The bytes
+ * are copied; the caller may free them after the call. The same checks as `modelseal_dir_open`
+ * apply (manifest, wrong key, added, missing, swapped or foreign members).
+ * Errors: NULL_ARGUMENT (any array, entry, `key` or `out`), INVALID_ARGUMENT (a path twice),
+ * BAD_KEY, WRONG_KEY, INTEGRITY, UNSUPPORTED.
+ *
+ * # Safety
+ * `paths`, `datas` and `lens` are NULL or point to `count` readable elements; each `paths[i]` is
+ * NULL or NUL-terminated; each `datas[i]` is NULL or points to `lens[i]` readable bytes; `key` is
+ * NULL or NUL-terminated; `out` is NULL or a writable `ModelsealDir*` location.
+ */
+enum ModelsealStatus modelseal_dir_open_memory(const char *const *paths,
+                                               const uint8_t *const *datas,
+                                               const size_t *lens,
+                                               size_t count,
+                                               const char *key,
+                                               struct ModelsealDir **out);
 
 /**
  * Releases a directory handle and sets `*dir` to NULL. NULL and `*dir == NULL` do nothing.

@@ -398,7 +398,7 @@ pub unsafe extern "C" fn modelseal_bytes_seal(
 /// Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`.
 /// With a `key`, the directory must be sealed (modelseal v2, or PaddleX v1 `*.encrypted`): a v2
 /// directory's manifest is authenticated and every member file checked against it now (wrong key,
-/// added, missing, swapped or foreign members are reported here); member payloads are decrypted
+/// added, missing, swapped, foreign, truncated or extended members are reported here); member payloads are decrypted
 /// and authenticated by `modelseal_dir_read`. PaddleX v1 has no directory-level key check: there a
 /// wrong key is reported by the first `modelseal_dir_read` of an encrypted member. With
 /// `key == NULL` only plain directories open.
@@ -431,13 +431,72 @@ pub unsafe extern "C" fn modelseal_dir_open(
                 path.display()
             )));
         }
-        let names = dir.names();
-        let roles = names.iter().map(|n| Role::of(n).into()).collect();
-        let names = names
-            .into_iter()
-            .map(|n| CString::new(n).map_err(|_| not_sealed("a member name holds a NUL byte")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let handle = Box::new(ModelsealDir { dir, names, roles });
+        let handle = dir_handle(dir)?;
+        // SAFETY: `out` is non-NULL and writable (caller contract).
+        unsafe { put(out, Box::into_raw(handle)) };
+        Ok(())
+    })
+}
+
+fn dir_handle(dir: ModelDir) -> Result<Box<ModelsealDir>, Failure> {
+    let names = dir.names();
+    let roles = names.iter().map(|n| Role::of(n).into()).collect();
+    let names = names
+        .into_iter()
+        .map(|n| CString::new(n).map_err(|_| not_sealed("a member name holds a NUL byte")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Box::new(ModelsealDir { dir, names, roles }))
+}
+
+/// Opens a sealed (modelseal v2) directory whose files are held in memory, e.g. unpacked from an
+/// archive or received over a network, into `*out` (release with `modelseal_dir_free`). Entry `i`
+/// is the file `paths[i]` (relative to the sealed directory, '/'-separated, e.g.
+/// `"modelseal.manifest"`, `"model.onnx.sealed"`) with `lens[i]` bytes at `datas[i]`. The bytes
+/// are copied; the caller may free them after the call. The same checks as `modelseal_dir_open`
+/// apply (manifest, wrong key, added, missing, swapped or foreign members).
+/// Errors: NULL_ARGUMENT (any array, entry, `key` or `out`), INVALID_ARGUMENT (a path twice),
+/// BAD_KEY, WRONG_KEY, INTEGRITY, UNSUPPORTED.
+///
+/// # Safety
+/// `paths`, `datas` and `lens` are NULL or point to `count` readable elements; each `paths[i]` is
+/// NULL or NUL-terminated; each `datas[i]` is NULL or points to `lens[i]` readable bytes; `key` is
+/// NULL or NUL-terminated; `out` is NULL or a writable `ModelsealDir*` location.
+#[no_mangle]
+pub unsafe extern "C" fn modelseal_dir_open_memory(
+    paths: *const *const c_char,
+    datas: *const *const u8,
+    lens: *const usize,
+    count: usize,
+    key: *const c_char,
+    out: *mut *mut ModelsealDir,
+) -> ModelsealStatus {
+    status(|| {
+        if paths.is_null() {
+            return Err(Failure::null("paths"));
+        }
+        if datas.is_null() {
+            return Err(Failure::null("datas"));
+        }
+        if lens.is_null() {
+            return Err(Failure::null("lens"));
+        }
+        // SAFETY: `key` is NULL or NUL-terminated (caller contract); NULL is reported by key_arg.
+        let key = unsafe { key_arg(key, "key") }?;
+        out_arg(out, "out")?;
+        let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(count.min(1 << 16));
+        for i in 0..count {
+            // SAFETY: the three arrays hold `count` readable elements (caller contract) and i < count.
+            let (p, d, n) = unsafe { (*paths.add(i), *datas.add(i), *lens.add(i)) };
+            // SAFETY: entry `i` follows the caller contract stated above.
+            let path = unsafe { str_arg(p, "paths[i]") }?;
+            // SAFETY: as above.
+            let data = unsafe { bytes_arg(d, n, "datas[i]") }?;
+            if files.iter().any(|(existing, _)| existing == path) {
+                return Err(Failure::invalid(format!("paths: '{path}' is given twice")));
+            }
+            files.push((path.to_string(), data.to_vec()));
+        }
+        let handle = dir_handle(ModelDir::from_memory(files, &key)?)?;
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { put(out, Box::into_raw(handle)) };
         Ok(())

@@ -362,3 +362,122 @@ fn generated_keys_parse_and_differ() {
     unsafe { modelseal_string_free(&mut s) };
     assert!(s.is_null());
 }
+
+/// Calls `modelseal_dir_open_memory` on (path, bytes) entries.
+fn open_memory(
+    files: &[(String, Vec<u8>)],
+    key: Option<&str>,
+    out: &mut *mut ModelsealDir,
+) -> ModelsealStatus {
+    let paths: Vec<CString> = files.iter().map(|(p, _)| c(p)).collect();
+    let path_ptrs: Vec<*const c_char> = paths.iter().map(|p| p.as_ptr()).collect();
+    let data_ptrs: Vec<*const u8> = files.iter().map(|(_, d)| d.as_ptr()).collect();
+    let lens: Vec<usize> = files.iter().map(|(_, d)| d.len()).collect();
+    let key = key.map(c);
+    // SAFETY: the arrays hold files.len() valid entries; the key is NULL or NUL-terminated.
+    unsafe {
+        modelseal_dir_open_memory(
+            path_ptrs.as_ptr(),
+            data_ptrs.as_ptr(),
+            lens.as_ptr(),
+            files.len(),
+            key.as_ref().map_or(ptr::null(), |k| k.as_ptr()),
+            out,
+        )
+    }
+}
+
+#[test]
+fn a_sealed_directory_opens_from_memory_byte_identical_to_the_rust_api() {
+    let fx = Fixture::new();
+    let files: Vec<(String, Vec<u8>)> = modelseal::fsutil::list_files(&fx.path("v2"))
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.name, std::fs::read(&f.path).unwrap()))
+        .collect();
+    let mut handle = ptr::null_mut();
+    assert_eq!(
+        open_memory(&files, Some(&fx.key), &mut handle),
+        ModelsealStatus::Ok,
+        "{}",
+        last_error()
+    );
+    let rust = ModelDir::open(&fx.path("v2"), Some(&Key::from_base64(&fx.key).unwrap())).unwrap();
+    let mut count = 0usize;
+    // SAFETY: live handle, valid out-pointer.
+    assert_eq!(
+        unsafe { modelseal_dir_member_count(handle, &mut count) },
+        ModelsealStatus::Ok
+    );
+    assert_eq!(count, rust.names().len());
+    for name in rust.names() {
+        let mut buf = ptr::null_mut();
+        // SAFETY: live handle, valid name and out-pointer.
+        assert_eq!(
+            unsafe { modelseal_dir_read(handle, c(&name).as_ptr(), &mut buf) },
+            ModelsealStatus::Ok
+        );
+        assert_eq!(take(buf), &*rust.read(&name).unwrap(), "{name}");
+    }
+    // SAFETY: freeing a live handle once.
+    unsafe { modelseal_dir_free(&mut handle) };
+
+    // Error paths leave the out-parameter untouched.
+    let sentinel = 0x10 as *mut ModelsealDir;
+    let mut out = sentinel;
+    assert_eq!(
+        open_memory(&files, Some(&fx.wrong_key), &mut out),
+        ModelsealStatus::WrongKey
+    );
+    assert_eq!((out, last_error_name().as_str()), (sentinel, "wrong_key"));
+    assert_eq!(
+        open_memory(&files, None, &mut out),
+        ModelsealStatus::NullArgument
+    );
+    let missing: Vec<_> = files
+        .iter()
+        .filter(|(p, _)| p != "model.yml.sealed")
+        .cloned()
+        .collect();
+    assert_eq!(
+        open_memory(&missing, Some(&fx.key), &mut out),
+        ModelsealStatus::Integrity
+    );
+    assert_eq!(last_error_name(), "member_missing");
+    let mut twice = files.clone();
+    twice.push(files[0].clone());
+    assert_eq!(
+        open_memory(&twice, Some(&fx.key), &mut out),
+        ModelsealStatus::InvalidArgument
+    );
+    assert!(last_error().contains("given twice"), "{}", last_error());
+    assert_eq!(out, sentinel);
+    let key = c(&fx.key);
+    // SAFETY: NULL arrays are reported, not dereferenced.
+    let st = unsafe {
+        modelseal_dir_open_memory(
+            ptr::null(),
+            ptr::null(),
+            ptr::null(),
+            0,
+            key.as_ptr(),
+            &mut out,
+        )
+    };
+    assert_eq!(st, ModelsealStatus::NullArgument);
+    // SAFETY: as above; `out` NULL is reported.
+    let st = unsafe {
+        let p: Vec<*const c_char> = vec![];
+        let d: Vec<*const u8> = vec![];
+        let l: Vec<usize> = vec![];
+        modelseal_dir_open_memory(
+            p.as_ptr(),
+            d.as_ptr(),
+            l.as_ptr(),
+            0,
+            key.as_ptr(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(st, ModelsealStatus::NullArgument);
+}

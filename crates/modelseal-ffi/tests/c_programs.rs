@@ -128,7 +128,11 @@ fn run(program: &Path, args: &[&Path], valgrind: bool) -> Run {
     } else {
         Command::new(program)
     };
-    cmd.args(args).env_remove("MODELSEAL_KEY");
+    // The programs find the library through their rpath (this build's deps/): cargo's LD_LIBRARY_PATH
+    // would take precedence and may point at an older copy in target/<profile>/.
+    cmd.args(args)
+        .env_remove("MODELSEAL_KEY")
+        .env_remove("LD_LIBRARY_PATH");
     let out = cmd.output().expect("program runs");
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -278,6 +282,7 @@ fn c_example_reads_bytes_identical_to_the_rust_api() {
     // The key from the environment.
     let out = Command::new(&p.open_model)
         .arg(fx.path("v2"))
+        .env_remove("LD_LIBRARY_PATH")
         .env("MODELSEAL_KEY", &fx.key)
         .output()
         .unwrap();

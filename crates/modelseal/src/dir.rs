@@ -306,19 +306,27 @@ impl SealedDir {
     /// Reads and verifies the header of sealed file `file` (relative to the directory).
     fn verified_header(&self, file: &str) -> Result<v2::Verified> {
         let path = self.path_of(file);
-        let header = match &self.store {
-            Store::Fs => v2::read_header(
-                &mut File::open(&path).map_err(|e| Error::io(&path, e))?,
-                &path,
-            )?,
+        let (header, actual) = match &self.store {
+            Store::Fs => {
+                let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+                let len = f.metadata().map_err(|e| Error::io(&path, e))?.len();
+                (v2::read_header(&mut f, &path)?, len)
+            }
             Store::Mem(map) => {
                 let data = map
                     .get(file)
                     .ok_or_else(|| Error::io(&path, std::io::ErrorKind::NotFound.into()))?;
-                v2::parse_header(data).map_err(|e| e.into_error(&path, data.len() as u64))?
+                let len = data.len() as u64;
+                (
+                    v2::parse_header(data).map_err(|e| e.into_error(&path, len))?,
+                    len,
+                )
             }
         };
-        v2::verify_header(&self.key, header, &path)
+        let v = v2::verify_header(&self.key, header, &path)?;
+        // A truncated or extended file is refused when the directory is opened, not only when read.
+        v2::check_length(v.header(), actual, &path)?;
+        Ok(v)
     }
 
     /// Decrypts the payload of `file` whose header `v` was verified.

@@ -515,7 +515,8 @@ pub fn seal_bytes(key: &Key, params: &SealParams, plaintext: &[u8]) -> Result<Ve
     Ok(out)
 }
 
-fn check_length(header: &Header, actual: u64, path: &Path) -> Result<()> {
+/// Checks that a sealed file of `actual` bytes has exactly the length its header requires.
+pub fn check_length(header: &Header, actual: u64, path: &Path) -> Result<()> {
     let expected = header.sealed_len();
     if actual < expected {
         return Err(Error::Truncated {

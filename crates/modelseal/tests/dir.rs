@@ -657,6 +657,18 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         d.read("model.onnx").unwrap_err(),
         Error::ChunkCorrupted { chunk: 2, .. }
     ));
+    let mut short = load(&f.out);
+    let i = short
+        .iter()
+        .position(|(n, _)| n == "model.onnx.sealed")
+        .unwrap();
+    let n = short[i].1.len();
+    short[i].1.truncate(n - 100);
+    let err = ModelDir::from_memory(short, &f.key).err().unwrap();
+    assert!(
+        matches!(err, Error::Truncated { .. }),
+        "truncation is refused at open: {err}"
+    );
     let no_manifest: Vec<_> = files
         .into_iter()
         .filter(|(n, _)| n != "modelseal.manifest")

@@ -311,15 +311,12 @@ static void test_dir(void) {
     EXPECT_TRUE(b == BUF_SENTINEL);
     modelseal_dir_free(&dir);
 
-    /* truncated member: the directory opens (headers are intact), reading the member fails */
-    EXPECT(modelseal_dir_open(path("truncated"), key, &dir), MODELSEAL_STATUS_OK);
-    EXPECT(modelseal_dir_read(dir, "__params__", &b), MODELSEAL_STATUS_INTEGRITY);
+    /* truncated member: refused when the directory is opened (file length vs its header) */
+    dir = DIR_SENTINEL;
+    EXPECT(modelseal_dir_open(path("truncated"), key, &dir), MODELSEAL_STATUS_INTEGRITY);
     EXPECT_NAME("truncated");
-    EXPECT_TRUE(b == BUF_SENTINEL);
-    b = NULL;
-    EXPECT(modelseal_dir_read(dir, "__model__", &b), MODELSEAL_STATUS_OK);
-    modelseal_buffer_free(&b);
-    modelseal_dir_free(&dir);
+    EXPECT_TRUE(strstr(modelseal_last_error(), "__params__.sealed") != NULL);
+    EXPECT_TRUE(dir == DIR_SENTINEL);
 
     /* plain directory without a key */
     EXPECT(modelseal_dir_open(path("plain"), NULL, &dir), MODELSEAL_STATUS_OK);
@@ -509,6 +506,51 @@ static void test_paddle(void) {
     free(sealed);
 }
 
+static void test_dir_memory(void) {
+    static const char *const names[] = {".success.sealed", "__model__.sealed", "__params__.sealed",
+                                        "model.yml.sealed", "modelseal.manifest"};
+    const char *paths[5];
+    const unsigned char *datas[5];
+    unsigned char *owned[5];
+    size_t lens[5];
+    ModelsealDir *dir = DIR_SENTINEL;
+    ModelsealBuffer *b = NULL;
+    int i;
+    char rel[64];
+    for (i = 0; i < 5; i++) {
+        snprintf(rel, sizeof rel, "v2/%s", names[i]);
+        owned[i] = read_all(path(rel), &lens[i]);
+        EXPECT_TRUE(owned[i] != NULL);
+        paths[i] = names[i];
+        datas[i] = owned[i];
+    }
+    EXPECT(modelseal_dir_open_memory(NULL, datas, lens, 5, key, &dir), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_dir_open_memory(paths, NULL, lens, 5, key, &dir), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_dir_open_memory(paths, datas, NULL, 5, key, &dir), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, NULL, &dir), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, key, NULL), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, "bad", &dir), MODELSEAL_STATUS_BAD_KEY);
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, wrong, &dir), MODELSEAL_STATUS_WRONG_KEY);
+    EXPECT_NAME("wrong_key");
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 4, key, &dir), MODELSEAL_STATUS_INTEGRITY);
+    EXPECT_NAME("manifest");
+    EXPECT(modelseal_dir_open_memory(paths + 1, datas + 1, lens + 1, 4, key, &dir), MODELSEAL_STATUS_INTEGRITY);
+    EXPECT_NAME("member_missing");
+    lens[2] -= 100; /* truncated __params__: refused when the directory is opened */
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, key, &dir), MODELSEAL_STATUS_INTEGRITY);
+    EXPECT_NAME("truncated");
+    EXPECT_TRUE(strstr(modelseal_last_error(), "__params__.sealed") != NULL);
+    lens[2] += 100;
+    EXPECT_TRUE(dir == DIR_SENTINEL);
+    EXPECT(modelseal_dir_open_memory(paths, datas, lens, 5, key, &dir), MODELSEAL_STATUS_OK);
+    for (i = 0; i < 5; i++) free(owned[i]); /* the library copied the bytes */
+    EXPECT(modelseal_dir_read(dir, "__params__", &b), MODELSEAL_STATUS_OK);
+    EXPECT_TRUE(same_as_file(modelseal_buffer_data(b), modelseal_buffer_len(b), "plain/__params__"));
+    modelseal_buffer_free(&b);
+    modelseal_dir_free(&dir);
+    EXPECT_TRUE(dir == NULL);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: abi_test FIXTURE_ROOT\n");
@@ -521,6 +563,7 @@ int main(int argc, char **argv) {
     test_errors_and_keys();
     test_seal();
     test_dir();
+    test_dir_memory();
     test_files();
     test_paddle();
     printf("abi_test: %d checks, %d failed\n", checks, failures);
