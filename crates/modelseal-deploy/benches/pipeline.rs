@@ -15,6 +15,9 @@ use modelseal_deploy::image::read_image;
 use modelseal_deploy::runner::{run_pipelined, Flow};
 use modelseal_deploy::{BackendOptions, Predictor, SealedSource};
 
+/// Start-up measurements per model and variant.
+const STARTUP_RUNS: usize = 21;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
 }
@@ -137,7 +140,7 @@ fn main() {
     // Start-up: open + decrypt + session, sealed (v2) vs plain, medians of alternating runs.
     let key = Key::generate().expect("key");
     let tmp = std::env::temp_dir().join(format!("modelseal-bench-{}", std::process::id()));
-    println!("\nstart-up (open + decrypt + session), median of 9:");
+    println!("\nstart-up (open + decrypt + session), median of {STARTUP_RUNS}, order alternating:");
     println!(
         "{:<8} {:>12} {:>12} {:>10}",
         "model", "plain ms", "sealed ms", "ratio"
@@ -149,15 +152,27 @@ fn main() {
         modelseal::seal_dir(&key, &plain_dir, &sealed, &SealOptions::default(), &|_| {})
             .expect("seal");
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        for _ in 0..9 {
-            let t = Instant::now();
-            let s = SealedSource::open(&dir, None).expect("open");
-            std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("plain"));
-            a.push(t.elapsed());
-            let t = Instant::now();
-            let s = SealedSource::open(&sealed, Some(&key)).expect("open sealed");
-            std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("sealed"));
-            b.push(t.elapsed());
+        // Alternate which of the two goes first, so that neither always runs on a warmer or colder machine.
+        for i in 0..STARTUP_RUNS {
+            let plain = |a: &mut Vec<Duration>| {
+                let t = Instant::now();
+                let s = SealedSource::open(&dir, None).expect("open");
+                std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("plain"));
+                a.push(t.elapsed());
+            };
+            let sealed_run = |b: &mut Vec<Duration>| {
+                let t = Instant::now();
+                let s = SealedSource::open(&sealed, Some(&key)).expect("open sealed");
+                std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("sealed"));
+                b.push(t.elapsed());
+            };
+            if i % 2 == 0 {
+                plain(&mut a);
+                sealed_run(&mut b);
+            } else {
+                sealed_run(&mut b);
+                plain(&mut a);
+            }
         }
         let (a, b) = (median(a), median(b));
         println!(

@@ -30,6 +30,8 @@ pub const CHUNK_LOG2_RANGE: std::ops::RangeInclusive<u8> = 12..=24;
 pub const MAX_NAME_LEN: usize = 4096;
 const AEAD_AES_256_GCM: u8 = 1;
 const NONCE_PREFIX_LEN: usize = 7;
+/// Plaintexts smaller than this are decrypted on the calling thread.
+const PARALLEL_MIN_BYTES: u64 = 1 << 20;
 /// Chunks processed per batch when sealing a stream.
 const SEAL_BATCH_CHUNKS: usize = 64;
 
@@ -563,28 +565,34 @@ fn decrypt_chunks(v: &Verified, out: &mut [u8], path: &Path, fetch: &FetchChunk<
             .map(|_| ())
             .map_err(|_| failure(0));
     }
-    let errors: Vec<(u64, Error)> = out
-        .par_chunks_mut(h.chunk_size() as usize)
-        .enumerate()
-        .filter_map(|(j, data)| {
-            let i = j as u64;
-            let mut tag = [0u8; TAG_LEN];
-            if let Err(e) = fetch(i, data, &mut tag) {
-                return Some((i, e));
-            }
-            v.keys
-                .aead
-                .open_in_place_separate_tag(
-                    nonce(&v.keys.nonce_prefix, i, i + 1 == count),
-                    aad,
-                    aead::Tag::from(tag),
-                    data,
-                    0..,
-                )
-                .err()
-                .map(|_| (i, failure(i)))
-        })
-        .collect();
+    let one = |(j, data): (usize, &mut [u8])| -> Option<(u64, Error)> {
+        let i = j as u64;
+        let mut tag = [0u8; TAG_LEN];
+        if let Err(e) = fetch(i, data, &mut tag) {
+            return Some((i, e));
+        }
+        v.keys
+            .aead
+            .open_in_place_separate_tag(
+                nonce(&v.keys.nonce_prefix, i, i + 1 == count),
+                aad,
+                aead::Tag::from(tag),
+                data,
+                0..,
+            )
+            .err()
+            .map(|_| (i, failure(i)))
+    };
+    let chunk = h.chunk_size() as usize;
+    // Small files are not worth waking the thread pool for.
+    let errors: Vec<(u64, Error)> = if h.plaintext_len < PARALLEL_MIN_BYTES {
+        out.chunks_mut(chunk).enumerate().filter_map(one).collect()
+    } else {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .filter_map(one)
+            .collect()
+    };
     match errors.into_iter().min_by_key(|(i, _)| *i) {
         Some((_, e)) => Err(e),
         None => Ok(()),
