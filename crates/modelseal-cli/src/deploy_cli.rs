@@ -13,33 +13,8 @@ use modelseal_deploy::image::Mat;
 use modelseal_deploy::runner::{run_pipelined, Flow};
 use modelseal_deploy::{vis, BackendOptions, Prediction, Predictor, SealedSource};
 
-/// Which demo runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    /// `classifier` / `modelseal classify`.
-    Classify,
-    /// `detector` / `modelseal detect`.
-    Detect,
-    /// `segmenter` / `modelseal segment`.
-    Segment,
-}
-
-impl Task {
-    fn tool(self) -> &'static str {
-        match self {
-            Task::Classify => "classifier",
-            Task::Detect => "detector",
-            Task::Segment => "segmenter",
-        }
-    }
-    fn sdk(self) -> modelseal_deploy::Task {
-        match self {
-            Task::Classify => modelseal_deploy::Task::Classify,
-            Task::Detect => modelseal_deploy::Task::Detect,
-            Task::Segment => modelseal_deploy::Task::Segment,
-        }
-    }
-}
+/// Which demo runs: the SDK's task; its PaddleX name ("classifier", ...) names the tool.
+pub use modelseal_deploy::Task;
 
 const AFTER_HELP: &str = "Flags may be written --flag=value, --flag value, -flag value or -flag=value; \
 booleans as --use_gpu, --use_gpu=true or --use_gpu=false.
@@ -142,7 +117,7 @@ fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
 /// Parses PaddleX-style flags for `task` and runs it; `argv[0]` is the program name (a
 /// following `classify`/`detect`/`segment` subcommand word is skipped).
 pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
-    let tool = task.tool();
+    let tool = task.paddlex_name();
     // `modelseal classify ...` may hand over its whole command line: drop the subcommand word.
     let mut argv = argv;
     let sub = match task {
@@ -257,13 +232,13 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
         _ => anyhow::Error::new(e),
     })?;
     drop(source);
-    if pred.task() != task.sdk() {
+    if pred.task() != task {
         bail!(
             "model in {} is a {} (config {}), not a {}",
             flags.model_dir.display(),
             pred.task().paddlex_name(),
             pred.config().file,
-            task.tool()
+            task.paddlex_name()
         );
     }
     let needs_dir = task != Task::Classify;
@@ -277,7 +252,7 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
         None
     };
     if task == Task::Detect && font.is_none() {
-        eprintln!("{}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions", task.tool());
+        eprintln!("{}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions", task.paddlex_name());
     }
     let threshold = flags.threshold.unwrap_or_else(|| {
         pred.config()
@@ -325,9 +300,9 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
                 let shown = p.display().to_string();
                 let text = format!("{e:#}");
                 if text.contains(&shown) {
-                    bar.suspend(|| eprintln!("{}: error: {text}", task.tool()));
+                    bar.suspend(|| eprintln!("{}: error: {text}", task.paddlex_name()));
                 } else {
-                    bar.suspend(|| eprintln!("{}: error: {shown}: {text}", task.tool()));
+                    bar.suspend(|| eprintln!("{}: error: {shown}: {text}", task.paddlex_name()));
                 }
                 Flow::Continue
             }
@@ -335,7 +310,11 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     });
     bar.finish_and_clear();
     if failed > 0 {
-        eprintln!("{}: {failed} of {} images failed", task.tool(), paths.len());
+        eprintln!(
+            "{}: {failed} of {} images failed",
+            task.paddlex_name(),
+            paths.len()
+        );
     }
     Ok(failed)
 }
@@ -448,7 +427,10 @@ fn emit(
                 writeln!(out, "Visualized output saved as {}", vis_path.display())?;
             }
         }
-        _ => bail!("the model's output does not match the {} task", task.tool()),
+        _ => bail!(
+            "the model's output does not match the {} task",
+            task.paddlex_name()
+        ),
     }
     Ok(())
 }
