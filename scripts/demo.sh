@@ -26,10 +26,10 @@ $B/modelseal inspect "$W/sealed/layout"
 echo "== classifier (PP-OCR text-line orientation) on the sealed copy"
 $B/classifier --model_dir "$W/sealed/cls" --key-file "$W/key" --image "$IMG/text.png"
 echo "== detector (PP-PicoDet layout, 10 classes) on the sealed copy"
-$B/detector --model_dir "$W/sealed/layout" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output"
+$B/detector --model_dir "$W/sealed/layout" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output/detector"
 echo "== segmenter (PP-OCRv4 DB text probability) on the sealed copy"
-$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output" --blend
-$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/text.png" --save_dir "$W/output" --json
+$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/page.png" --save_dir "$W/output/segmenter" --blend
+$B/segmenter --model_dir "$W/sealed/det_db" --key-file "$W/key" --image "$IMG/text.png" --save_dir "$W/output/segmenter" --json
 
 echo "== a wrong key is refused (exit code 4)"
 $B/modelseal keygen --out "$W/other-key"
@@ -40,4 +40,4 @@ set -e
 
 echo
 echo "Pictures written (from the sealed models):"
-ls -1 "$W/output" | sed "s|^|  $W/output/|"
+find "$W/output" -type f | sort | sed "s|^|  |"
