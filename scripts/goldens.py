@@ -73,6 +73,8 @@ def golden_resize():
         ("page.png", "dsize", (640, 318), None, cv2.INTER_LINEAR),
         ("chelsea.png", "fxfy", None, (608 / 451, 800 / 300), cv2.INTER_CUBIC),
         ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_CUBIC),
+        ("chelsea.png", "fxfy", None, (608 / 451, 800 / 300), cv2.INTER_LANCZOS4),
+        ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_LANCZOS4),
     ]
     for name, form, dsize, fxy, interp in cases:
         rgb = cv2.cvtColor(imread(name), cv2.COLOR_BGR2RGB)
@@ -84,7 +86,8 @@ def golden_resize():
                 r = cv2.resize(src, None, None, fx=fxy[0], fy=fxy[1], interpolation=interp)
             out.append({
                 "image": name, "form": form, "dsize": dsize, "fxy": fxy,
-                "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST", cv2.INTER_CUBIC: "CUBIC"}[interp],
+                "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST", cv2.INTER_CUBIC: "CUBIC",
+                           cv2.INTER_LANCZOS4: "LANCZOS4"}[interp],
                 "dtype": dtype, "width": r.shape[1], "height": r.shape[0],
                 "sha256": sha(r) if dtype == "u8" else None, "samples": samples(r),
             })

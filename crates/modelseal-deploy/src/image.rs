@@ -187,11 +187,8 @@ pub fn resize(
             iscale_y as usize,
         )),
         Interp::Cubic => Ok(resize_cubic(src, dst_w, dst_h, scale_x, scale_y)),
-        Interp::Area => Err("INTER_AREA with a non-integer scale is not supported; accepted: NEAREST, LINEAR, CUBIC, or AREA at integer scales".into()),
-        Interp::Lanczos4 => Err(format!(
-            "interpolation {} is not supported; accepted: NEAREST, LINEAR, CUBIC, AREA (integer scales)",
-            interp.name()
-        )),
+        Interp::Area => Err("INTER_AREA with a non-integer scale is not supported; accepted: NEAREST, LINEAR, CUBIC, LANCZOS4, or AREA at integer scales".into()),
+        Interp::Lanczos4 => Ok(resize_lanczos4(src, dst_w, dst_h, scale_x, scale_y)),
     }
 }
 
@@ -355,24 +352,65 @@ fn cubic_coeffs(x: f32) -> [f32; 4] {
     [c0, c1, c2, 1.0 - c0 - c1 - c2]
 }
 
-/// Cubic weights in 11-bit fixed point, the largest one corrected so that they sum to exactly
-/// 2048 (a flat image stays flat).
-fn fixed_taps(c: &[f32; 4]) -> [i32; 4] {
+/// OpenCV's `interpolateLanczos4`: an 8-tap Lanczos window (a = 4), normalised to sum 1.
+fn lanczos4_coeffs(x: f32) -> [f32; 8] {
+    const S45: f64 = std::f64::consts::FRAC_1_SQRT_2;
+    const CS: [[f64; 2]; 8] = [
+        [1.0, 0.0],
+        [-S45, -S45],
+        [0.0, 1.0],
+        [S45, -S45],
+        [-1.0, 0.0],
+        [S45, S45],
+        [0.0, -1.0],
+        [-S45, S45],
+    ];
+    let y0 = -(x as f64 + 3.0) * std::f64::consts::PI * 0.25;
+    let (s0, c0) = (y0.sin(), y0.cos());
+    let mut c = [0f32; 8];
+    let mut sum = 0f32;
+    for i in 0..8 {
+        let y0_ = x + 3.0 - i as f32;
+        c[i] = if y0_.abs() >= 1e-6 {
+            let y = -(y0_ as f64) * std::f64::consts::PI * 0.25;
+            ((CS[i][0] * s0 + CS[i][1] * c0) / (y * y)) as f32
+        } else {
+            1e30
+        };
+        sum += c[i];
+    }
+    let inv = 1.0 / sum;
+    c.map(|v| v * inv)
+}
+
+/// Kernel weights in 11-bit fixed point; with `correct_sum`, the largest one is corrected so that
+/// they sum to exactly 2048 (a flat image stays flat). OpenCV 5 does this for cubic, not for
+/// Lanczos4 (as the goldens show).
+fn fixed_taps<const K: usize>(c: &[f32; K], correct_sum: bool) -> [i32; K] {
     let mut a = c.map(|v| sat_short(v * COEF_SCALE));
+    if !correct_sum {
+        return a;
+    }
     let diff = (1 << COEF_BITS) - a.iter().sum::<i32>();
-    let imax = (1..4).fold(0, |m, k| if a[k] > a[m] { k } else { m });
+    let imax = (1..K).fold(0, |m, k| if a[k] > a[m] { k } else { m });
     a[imax] += diff;
     a
 }
 
-/// Per destination coordinate: the four clamped source indices and weights (replicated border).
-fn cubic_taps(dn: usize, sn: usize, scale: f64) -> Vec<([usize; 4], [f32; 4])> {
+/// Per destination coordinate: the `K` clamped source indices and weights (replicated border).
+fn kernel_taps<const K: usize>(
+    dn: usize,
+    sn: usize,
+    scale: f64,
+    coeffs: fn(f32) -> [f32; K],
+) -> Vec<([usize; K], [f32; K])> {
     (0..dn)
         .map(|d| {
             let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
             let s = f.floor() as i64;
-            let c = cubic_coeffs(f - s as f32);
-            let idx = [0i64, 1, 2, 3].map(|k| (s - 1 + k).clamp(0, sn as i64 - 1) as usize);
+            let c = coeffs(f - s as f32);
+            let first = s - (K as i64 / 2 - 1);
+            let idx = std::array::from_fn(|k| (first + k as i64).clamp(0, sn as i64 - 1) as usize);
             (idx, c)
         })
         .collect()
@@ -381,15 +419,35 @@ fn cubic_taps(dn: usize, sn: usize, scale: f64) -> Vec<([usize; 4], [f32; 4])> {
 /// `INTER_CUBIC`: 4x4 taps with OpenCV's coefficients (A = -0.75) and replicated borders;
 /// `u8` in 11-bit fixed point. Not bit-exact on `u8`: a few values in a thousand differ from
 /// OpenCV 5 by one level (`f32` agrees to float rounding).
-#[allow(clippy::needless_range_loop)] // index form mirrors OpenCV's loops
 fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
+    resize_kernel(src, dw, dh, (scale_x, scale_y), cubic_coeffs, true)
+}
+
+/// `INTER_LANCZOS4`: 8x8 taps with OpenCV's coefficients and replicated borders; on `u8` within
+/// one level of OpenCV, like cubic.
+fn resize_lanczos4(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
+    resize_kernel(src, dw, dh, (scale_x, scale_y), lanczos4_coeffs, false)
+}
+
+/// Separable resize with a `K`-tap kernel: horizontal pass per source row, then vertical.
+#[allow(clippy::needless_range_loop)] // index form mirrors OpenCV's loops
+fn resize_kernel<const K: usize>(
+    src: &Mat,
+    dw: usize,
+    dh: usize,
+    (scale_x, scale_y): (f64, f64),
+    coeffs: fn(f32) -> [f32; K],
+    correct_sum: bool,
+) -> Mat {
     let sw = src.width;
-    let xt = cubic_taps(dw, sw, scale_x);
-    let yt = cubic_taps(dh, src.height, scale_y);
+    let xt = kernel_taps(dw, sw, scale_x, coeffs);
+    let yt = kernel_taps(dh, src.height, scale_y, coeffs);
     match &src.pixels {
         Pixels::U8(s) => {
-            let xi: Vec<([usize; 4], [i32; 4])> =
-                xt.iter().map(|(i, c)| (*i, fixed_taps(c))).collect();
+            let xi: Vec<([usize; K], [i32; K])> = xt
+                .iter()
+                .map(|(i, c)| (*i, fixed_taps(c, correct_sum)))
+                .collect();
             let hrows: Vec<Vec<i32>> = (0..src.height)
                 .map(|sy| {
                     let row = &s[sy * sw * 3..(sy + 1) * sw * 3];
@@ -397,7 +455,7 @@ fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> 
                     for (dx, (idx, a)) in xi.iter().enumerate() {
                         for c in 0..3 {
                             let mut v = 0i32;
-                            for k in 0..4 {
+                            for k in 0..K {
                                 v += row[idx[k] * 3 + c] as i32 * a[k];
                             }
                             out[dx * 3 + c] = v;
@@ -409,10 +467,10 @@ fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> 
             let scale = 1.0f32 / (COEF_SCALE * COEF_SCALE);
             let mut out = Vec::with_capacity(dw * dh * 3);
             for (idx, b) in &yt {
-                let bi = fixed_taps(b).map(|v| v as f32 * scale);
+                let bi = fixed_taps(b, correct_sum).map(|v| v as f32 * scale);
                 for i in 0..dw * 3 {
                     let mut v = 0f32;
-                    for k in 0..4 {
+                    for k in 0..K {
                         v += hrows[idx[k]][i] as f32 * bi[k];
                     }
                     out.push((v.round_ties_even()).clamp(0.0, 255.0) as u8);
@@ -432,7 +490,7 @@ fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> 
                     for (dx, (idx, a)) in xt.iter().enumerate() {
                         for c in 0..3 {
                             let mut v = 0f32;
-                            for k in 0..4 {
+                            for k in 0..K {
                                 v += row[idx[k] * 3 + c] * a[k];
                             }
                             out[dx * 3 + c] = v;
@@ -445,7 +503,7 @@ fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> 
             for (idx, b) in &yt {
                 for i in 0..dw * 3 {
                     let mut v = 0f32;
-                    for k in 0..4 {
+                    for k in 0..K {
                         v += hrows[idx[k]][i] * b[k];
                     }
                     out.push(v);

@@ -77,6 +77,7 @@ fn resize_matches_opencv_bit_for_bit() {
             "LINEAR" => Interp::Linear,
             "NEAREST" => Interp::Nearest,
             "CUBIC" => Interp::Cubic,
+            "LANCZOS4" => Interp::Lanczos4,
             other => panic!("interp {other}"),
         };
         let (w, h) = (
@@ -111,15 +112,16 @@ fn resize_matches_opencv_bit_for_bit() {
         }
         let r = image::resize(&src, w, h, fxy, interp).unwrap();
         match &r.pixels {
-            Pixels::U8(_) if interp == Interp::Cubic => {
-                // Cubic on u8 is not bit-exact yet: a few values in a thousand differ from OpenCV 5 by one level.
+            Pixels::U8(_) if matches!(interp, Interp::Cubic | Interp::Lanczos4) => {
+                // Cubic and Lanczos4 on u8 are not bit-exact yet: a few values in a thousand differ
+                // from OpenCV 5 by one level.
                 let got = mat_samples(&r);
                 let want = samples_f64(&case["samples"]);
                 let (max, _) = stats(&got, &want);
                 let exact = got.iter().zip(&want).filter(|(a, b)| a == b).count();
                 assert!(
                     max <= 1.0 && exact >= 995,
-                    "u8 cubic: max {max}, {exact}/1000 exact: {what}"
+                    "u8 {interp:?}: max {max}, {exact}/1000 exact: {what}"
                 );
             }
             Pixels::U8(d) => assert_eq!(
