@@ -588,49 +588,40 @@ pub fn pad_right_bottom(src: &Mat, w: usize, h: usize, value: [f32; 3], force_f3
     let int_value = value
         .iter()
         .all(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v));
-    match (&src.pixels, int_value && !force_f32) {
+    let pixels = match (&src.pixels, int_value && !force_f32) {
         (Pixels::U8(d), true) => {
             let fill = [value[0] as u8, value[1] as u8, value[2] as u8];
-            let mut out = Vec::with_capacity(w * h * 3);
-            for r in 0..h {
-                for c in 0..w {
-                    if r < src.height && c < src.width {
-                        let i = (r * src.width + c) * 3;
-                        out.extend_from_slice(&d[i..i + 3]);
-                    } else {
-                        out.extend_from_slice(&fill);
-                    }
-                }
-            }
-            Mat {
-                width: w,
-                height: h,
-                pixels: Pixels::U8(out),
-            }
+            Pixels::U8(pad_pixels(d, src.width, src.height, w, h, fill))
         }
         _ => {
             let f = src.to_f32();
             let Pixels::F32(d) = &f.pixels else {
                 unreachable!("to_f32 returns f32 pixels")
             };
-            let mut out = Vec::with_capacity(w * h * 3);
-            for r in 0..h {
-                for c in 0..w {
-                    if r < src.height && c < src.width {
-                        let i = (r * src.width + c) * 3;
-                        out.extend_from_slice(&d[i..i + 3]);
-                    } else {
-                        out.extend_from_slice(&value);
-                    }
-                }
-            }
-            Mat {
-                width: w,
-                height: h,
-                pixels: Pixels::F32(out),
+            Pixels::F32(pad_pixels(d, src.width, src.height, w, h, value))
+        }
+    };
+    Mat {
+        width: w,
+        height: h,
+        pixels,
+    }
+}
+
+/// Copies `sw x sh` interleaved 3-channel pixels into a `w x h` image filled with `fill` elsewhere.
+fn pad_pixels<T: Copy>(d: &[T], sw: usize, sh: usize, w: usize, h: usize, fill: [T; 3]) -> Vec<T> {
+    let mut out = Vec::with_capacity(w * h * 3);
+    for r in 0..h {
+        for c in 0..w {
+            if r < sh && c < sw {
+                let i = (r * sw + c) * 3;
+                out.extend_from_slice(&d[i..i + 3]);
+            } else {
+                out.extend_from_slice(&fill);
             }
         }
     }
+    out
 }
 
 #[cfg(test)]

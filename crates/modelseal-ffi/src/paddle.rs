@@ -185,18 +185,13 @@ unsafe fn encrypt_dir(
         let (src, dst) = (src?, dst?);
         let key = key?;
         check_paddle_dir(src)?;
-        let model = ModelDir::open(src, None).map_err(|e| match e {
-            modelseal::Error::KeyRequired { .. } => Failure::new(
-                ModelsealStatus::Io,
-                "already_sealed",
-                format!(
-                    "{}: the model directory is already encrypted",
-                    src.display()
-                ),
-            ),
-            e => Failure::from(e),
-        })?;
-        if model.is_sealed() {
+        // A directory that needs a key, or opens as sealed, is already encrypted.
+        let model = match ModelDir::open(src, None) {
+            Ok(m) if !m.is_sealed() => Some(m),
+            Ok(_) | Err(modelseal::Error::KeyRequired { .. }) => None,
+            Err(e) => return Err(Failure::from(e)),
+        };
+        let Some(model) = model else {
             return Err(Failure::new(
                 ModelsealStatus::Io,
                 "already_sealed",
@@ -205,7 +200,7 @@ unsafe fn encrypt_dir(
                     src.display()
                 ),
             ));
-        }
+        };
         let opts = SealOptions {
             format,
             chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,

@@ -889,12 +889,9 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
                 OpenReader::new(key, std::io::BufReader::with_capacity(1 << 20, f), path)
                     .and_then(|mut r| hash_stream(&mut r, path))
             }
-            Storage::PaddleV1 => v1::open(key, &read_secret(path)?, path).map(|p| {
-                (
-                    p.len() as u64,
-                    hex::encode(digest::digest(&digest::SHA256, &p)),
-                )
-            }),
+            Storage::PaddleV1 => {
+                v1::open(key, &read_secret(path)?, path).map(|p| (p.len() as u64, sha256_hex(&p)))
+            }
             Storage::Plain => {
                 return Err(Error::NotSealed {
                     path: path.to_path_buf(),
@@ -946,7 +943,7 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
                 let outcome = dir.read(name).map(|p| VerifiedMember {
                     name: name.clone(),
                     size: p.len() as u64,
-                    sha256: hex::encode(digest::digest(&digest::SHA256, &p)),
+                    sha256: sha256_hex(&p),
                     storage: if *encrypted {
                         Storage::PaddleV1
                     } else {
@@ -963,6 +960,10 @@ pub fn verify(key: &Key, path: &Path) -> Result<VerifyReport> {
         }
     }
     Ok(report)
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, data))
 }
 
 fn hash_stream(r: &mut dyn Read, path: &Path) -> Result<(u64, String)> {
