@@ -75,23 +75,45 @@ def golden_resize():
         ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_CUBIC),
         ("chelsea.png", "fxfy", None, (608 / 451, 800 / 300), cv2.INTER_LANCZOS4),
         ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_LANCZOS4),
+        ("coffee.png", "dsize", (123, 77), None, cv2.INTER_CUBIC),
+        ("coffee.png", "dsize", (123, 77), None, cv2.INTER_LANCZOS4),
+        ("astronaut.png", "dsize", (300, 200), None, cv2.INTER_AREA),  # non-integer downscale
+        ("coffee.png", "dsize", (123, 77), None, cv2.INTER_AREA),
+        ("astronaut.png", "dsize", (128, 128), None, cv2.INTER_AREA),  # 4x4 blocks: ties
+        ("coffee.png", "dsize", (200, 100), None, cv2.INTER_AREA),  # 3x4 blocks
+        ("chelsea.png", "fxfy", None, (0.5, 0.5), cv2.INTER_AREA),  # 2x2, last column cut
+        ("chelsea.png", "dsize", (608, 800), None, cv2.INTER_AREA),  # enlarging: bilinear variant
+        ("astronaut.png", "dsize", (700, 100), None, cv2.INTER_AREA),  # wider and shorter
     ]
     for name, form, dsize, fxy, interp in cases:
         rgb = cv2.cvtColor(imread(name), cv2.COLOR_BGR2RGB)
         for dtype in ("u8", "f32"):
             src = rgb if dtype == "u8" else rgb.astype(np.float32)
-            if form == "dsize":
-                r = cv2.resize(src, dsize, interpolation=interp)
-            else:
-                r = cv2.resize(src, None, None, fx=fxy[0], fy=fxy[1], interpolation=interp)
-            out.append({
+            # OpenCV's own code; builds with Intel IPP (the PyPI wheels) hand some cases to IPP,
+            # whose u8 results are recorded too where they differ.
+            cv2.ipp.setUseIPP(False)
+            r = cv_resize(src, form, dsize, fxy, interp)
+            cv2.ipp.setUseIPP(True)
+            r_ipp = cv_resize(src, form, dsize, fxy, interp)
+            case = {
                 "image": name, "form": form, "dsize": dsize, "fxy": fxy,
                 "interp": {cv2.INTER_LINEAR: "LINEAR", cv2.INTER_NEAREST: "NEAREST", cv2.INTER_CUBIC: "CUBIC",
-                           cv2.INTER_LANCZOS4: "LANCZOS4"}[interp],
+                           cv2.INTER_AREA: "AREA", cv2.INTER_LANCZOS4: "LANCZOS4"}[interp],
                 "dtype": dtype, "width": r.shape[1], "height": r.shape[0],
                 "sha256": sha(r) if dtype == "u8" else None, "samples": samples(r),
-            })
+            }
+            if dtype == "u8" and not np.array_equal(r, r_ipp):
+                case["ipp_samples"] = samples(r_ipp)
+                case["ipp_differing"] = int((r != r_ipp).sum())
+                case["ipp_max_diff"] = int(np.abs(r.astype(int) - r_ipp.astype(int)).max())
+            out.append(case)
     return out
+
+
+def cv_resize(src, form, dsize, fxy, interp):
+    if form == "dsize":
+        return cv2.resize(src, dsize, interpolation=interp)
+    return cv2.resize(src, None, None, fx=fxy[0], fy=fxy[1], interpolation=interp)
 
 
 # ---- classification: PaddleClas DecodeImage(to_rgb=False) ResizeImage(size=[192,48]) NormalizeImage

@@ -1,5 +1,6 @@
 //! Images in memory (HWC, 3 channels, `u8` or `f32`), decoding, and OpenCV-exact geometric ops.
-//! Resize reproduces OpenCV's `cv::resize` (fixed-point for `u8`, float for `f32`) bit for bit.
+//! Resize reproduces OpenCV's own `cv::resize` code (fixed-point for `u8`, float for `f32`) bit
+//! for bit on `u8`.
 
 use crate::error::{Error, Result};
 
@@ -145,6 +146,12 @@ fn sat_short(v: f32) -> i32 {
 /// Resizes to `dst_w x dst_h`, with OpenCV's scale convention: when `fx`/`fy` are given (the
 /// `cv::resize(src, dst, Size(), fx, fy)` form) they set the sampling scale; otherwise the scale
 /// is `dst/src`.
+///
+/// Every method follows OpenCV's own code (`imgproc/src/resize.cpp`) step for step, including
+/// its fixed-point arithmetic on `u8` and its order of float operations, so `u8` results are
+/// bit-exact with OpenCV. One caveat: OpenCV builds that include Intel IPP (the PyPI wheels do)
+/// hand `u8` `INTER_CUBIC` to IPP, whose results differ from OpenCV's own code by one level in
+/// a few pixels in a hundred; modelseal matches OpenCV's own code (`cv2.ipp.setUseIPP(False)`).
 pub fn resize(
     src: &Mat,
     dst_w: usize,
@@ -158,38 +165,51 @@ pub fn resize(
             src.width, src.height, dst_w, dst_h
         ));
     }
-    let (inv_sx, inv_sy) = fxy.unwrap_or((
+    let inv = fxy.unwrap_or((
         dst_w as f64 / src.width as f64,
         dst_h as f64 / src.height as f64,
     ));
     if dst_w == src.width && dst_h == src.height {
         return Ok(src.clone());
     }
-    let scale_x = 1.0 / inv_sx;
-    let scale_y = 1.0 / inv_sy;
+    let scale = (1.0 / inv.0, 1.0 / inv.1);
     let mut interp = interp;
     // OpenCV: an exact 2x downscale with INTER_LINEAR is done by INTER_AREA's fast path.
-    let iscale_x = scale_x.round_ties_even();
-    let iscale_y = scale_y.round_ties_even();
+    let iscale_x = scale.0.round_ties_even();
+    let iscale_y = scale.1.round_ties_even();
     let is_area_fast =
-        (scale_x - iscale_x).abs() < f64::EPSILON && (scale_y - iscale_y).abs() < f64::EPSILON;
+        (scale.0 - iscale_x).abs() < f64::EPSILON && (scale.1 - iscale_y).abs() < f64::EPSILON;
     if interp == Interp::Linear && is_area_fast && iscale_x == 2.0 && iscale_y == 2.0 {
         interp = Interp::Area;
     }
-    match interp {
-        Interp::Nearest => Ok(resize_nearest(src, dst_w, dst_h, scale_x, scale_y)),
-        Interp::Linear => Ok(resize_linear(src, dst_w, dst_h, scale_x, scale_y)),
-        Interp::Area if is_area_fast => Ok(resize_area_fast(
-            src,
-            dst_w,
-            dst_h,
-            iscale_x as usize,
-            iscale_y as usize,
-        )),
-        Interp::Cubic => Ok(resize_cubic(src, dst_w, dst_h, scale_x, scale_y)),
-        Interp::Area => Err("INTER_AREA with a non-integer scale is not supported; accepted: NEAREST, LINEAR, CUBIC, LANCZOS4, or AREA at integer scales".into()),
-        Interp::Lanczos4 => Ok(resize_lanczos4(src, dst_w, dst_h, scale_x, scale_y)),
-    }
+    let (sw, sh) = (src.width, src.height);
+    let pixels = match interp {
+        Interp::Nearest => return Ok(resize_nearest(src, dst_w, dst_h, scale.0, scale.1)),
+        Interp::Linear => return Ok(resize_linear(src, dst_w, dst_h, scale, None)),
+        // True area averaging exists only for downscaling on both axes; OpenCV emulates the
+        // other cases with a bilinear variant.
+        Interp::Area if scale.0 < 1.0 || scale.1 < 1.0 => {
+            return Ok(resize_linear(src, dst_w, dst_h, scale, Some(inv)))
+        }
+        Interp::Area if is_area_fast => {
+            let k = (iscale_x as usize, iscale_y as usize);
+            match &src.pixels {
+                Pixels::U8(s) => Pixels::U8(area_fast(s, (sw, sh), (dst_w, dst_h), k)),
+                Pixels::F32(s) => Pixels::F32(area_fast(s, (sw, sh), (dst_w, dst_h), k)),
+            }
+        }
+        Interp::Area => match &src.pixels {
+            Pixels::U8(s) => Pixels::U8(area(s, (sw, sh), (dst_w, dst_h), scale)),
+            Pixels::F32(s) => Pixels::F32(area(s, (sw, sh), (dst_w, dst_h), scale)),
+        },
+        Interp::Cubic => return Ok(resize_kernel(src, dst_w, dst_h, scale, cubic_coeffs)),
+        Interp::Lanczos4 => return Ok(resize_kernel(src, dst_w, dst_h, scale, lanczos4_coeffs)),
+    };
+    Ok(Mat {
+        width: dst_w,
+        height: dst_h,
+        pixels,
+    })
 }
 
 fn resize_nearest(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
@@ -220,14 +240,35 @@ fn resize_nearest(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -
     }
 }
 
+/// Source position of destination index `d` as OpenCV computes it, split into the integer
+/// index and the fraction: the half-pixel mapping, or, for `INTER_AREA` when enlarging (`area_inv`
+/// is the inverse scale), the mapping that keeps whole source pixels where cells cover them.
+fn src_pos(d: usize, scale: f64, area_inv: Option<f64>) -> (i64, f32) {
+    match area_inv {
+        None => {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let s = f.floor();
+            (s as i64, f - s)
+        }
+        Some(inv) => {
+            let s = (d as f64 * scale).floor() as i64;
+            let f = ((d + 1) as f64 - (s + 1) as f64 * inv) as f32;
+            (s, if f <= 0.0 { 0.0 } else { f - f.floor() })
+        }
+    }
+}
+
 /// Per destination row: the two (clamped) source rows and weights. OpenCV does not clamp the
 /// vertical weight at the borders; it clamps the row indices instead.
-fn linear_coeffs_y(dn: usize, sn: usize, scale: f64) -> Vec<(usize, usize, f32, f32)> {
+fn linear_coeffs_y(
+    dn: usize,
+    sn: usize,
+    scale: f64,
+    area_inv: Option<f64>,
+) -> Vec<(usize, usize, f32, f32)> {
     (0..dn)
         .map(|d| {
-            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
-            let s = f.floor() as i64;
-            let f = f - s as f32;
+            let (s, f) = src_pos(d, scale, area_inv);
             let r0 = s.clamp(0, sn as i64 - 1) as usize;
             let r1 = (s + 1).clamp(0, sn as i64 - 1) as usize;
             (r0, r1, 1.0 - f, f)
@@ -236,12 +277,15 @@ fn linear_coeffs_y(dn: usize, sn: usize, scale: f64) -> Vec<(usize, usize, f32, 
 }
 
 /// Per destination column: source index and the two weights, as OpenCV computes them.
-fn linear_coeffs(dn: usize, sn: usize, scale: f64) -> Vec<(usize, f32, f32)> {
+fn linear_coeffs(
+    dn: usize,
+    sn: usize,
+    scale: f64,
+    area_inv: Option<f64>,
+) -> Vec<(usize, f32, f32)> {
     (0..dn)
         .map(|d| {
-            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
-            let mut s = f.floor() as i64;
-            let mut f = f - s as f32;
+            let (mut s, mut f) = src_pos(d, scale, area_inv);
             if s < 0 {
                 s = 0;
                 f = 0.0;
@@ -255,10 +299,17 @@ fn linear_coeffs(dn: usize, sn: usize, scale: f64) -> Vec<(usize, f32, f32)> {
         .collect()
 }
 
-fn resize_linear(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
+/// `INTER_LINEAR`, and `INTER_AREA` when enlarging (`area_inv` = the inverse scales).
+fn resize_linear(
+    src: &Mat,
+    dw: usize,
+    dh: usize,
+    (scale_x, scale_y): (f64, f64),
+    area_inv: Option<(f64, f64)>,
+) -> Mat {
     let sw = src.width;
-    let xc = linear_coeffs(dw, sw, scale_x);
-    let yc = linear_coeffs_y(dh, src.height, scale_y);
+    let xc = linear_coeffs(dw, sw, scale_x, area_inv.map(|a| a.0));
+    let yc = linear_coeffs_y(dh, src.height, scale_y, area_inv.map(|a| a.1));
     match &src.pixels {
         Pixels::U8(s) => {
             let xi: Vec<(usize, i32, i32)> = xc
@@ -365,7 +416,7 @@ fn lanczos4_coeffs(x: f32) -> [f32; 8] {
         [0.0, -1.0],
         [-S45, S45],
     ];
-    let y0 = -(x as f64 + 3.0) * std::f64::consts::PI * 0.25;
+    let y0 = -((x + 3.0) as f64) * std::f64::consts::PI * 0.25;
     let (s0, c0) = (y0.sin(), y0.cos());
     let mut c = [0f32; 8];
     let mut sum = 0f32;
@@ -383,20 +434,6 @@ fn lanczos4_coeffs(x: f32) -> [f32; 8] {
     c.map(|v| v * inv)
 }
 
-/// Kernel weights in 11-bit fixed point; with `correct_sum`, the largest one is corrected so that
-/// they sum to exactly 2048 (a flat image stays flat). OpenCV 5 does this for cubic, not for
-/// Lanczos4 (as the goldens show).
-fn fixed_taps<const K: usize>(c: &[f32; K], correct_sum: bool) -> [i32; K] {
-    let mut a = c.map(|v| sat_short(v * COEF_SCALE));
-    if !correct_sum {
-        return a;
-    }
-    let diff = (1 << COEF_BITS) - a.iter().sum::<i32>();
-    let imax = (1..K).fold(0, |m, k| if a[k] > a[m] { k } else { m });
-    a[imax] += diff;
-    a
-}
-
 /// Per destination coordinate: the `K` clamped source indices and weights (replicated border).
 fn kernel_taps<const K: usize>(
     dn: usize,
@@ -406,30 +443,18 @@ fn kernel_taps<const K: usize>(
 ) -> Vec<([usize; K], [f32; K])> {
     (0..dn)
         .map(|d| {
-            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
-            let s = f.floor() as i64;
-            let c = coeffs(f - s as f32);
+            let (s, f) = src_pos(d, scale, None);
             let first = s - (K as i64 / 2 - 1);
             let idx = std::array::from_fn(|k| (first + k as i64).clamp(0, sn as i64 - 1) as usize);
-            (idx, c)
+            (idx, coeffs(f))
         })
         .collect()
 }
 
-/// `INTER_CUBIC`: 4x4 taps with OpenCV's coefficients (A = -0.75) and replicated borders;
-/// `u8` in 11-bit fixed point. Not bit-exact on `u8`: a few values in a thousand differ from
-/// OpenCV 5 by one level (`f32` agrees to float rounding).
-fn resize_cubic(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
-    resize_kernel(src, dw, dh, (scale_x, scale_y), cubic_coeffs, true)
-}
-
-/// `INTER_LANCZOS4`: 8x8 taps with OpenCV's coefficients and replicated borders; on `u8` within
-/// one level of OpenCV, like cubic.
-fn resize_lanczos4(src: &Mat, dw: usize, dh: usize, scale_x: f64, scale_y: f64) -> Mat {
-    resize_kernel(src, dw, dh, (scale_x, scale_y), lanczos4_coeffs, false)
-}
-
-/// Separable resize with a `K`-tap kernel: horizontal pass per source row, then vertical.
+/// `INTER_CUBIC` (4x4 taps, A = -0.75) and `INTER_LANCZOS4` (8x8 taps), separable, with
+/// replicated borders. On `u8` the weights are 11-bit fixed point and each row is filtered in
+/// integers; the vertical pass is integer with OpenCV's rounding shift, except where OpenCV
+/// vectorises cubic: there it runs in float in blocks of 8 values, and so does this.
 #[allow(clippy::needless_range_loop)] // index form mirrors OpenCV's loops
 fn resize_kernel<const K: usize>(
     src: &Mat,
@@ -437,50 +462,51 @@ fn resize_kernel<const K: usize>(
     dh: usize,
     (scale_x, scale_y): (f64, f64),
     coeffs: fn(f32) -> [f32; K],
-    correct_sum: bool,
 ) -> Mat {
     let sw = src.width;
     let xt = kernel_taps(dw, sw, scale_x, coeffs);
     let yt = kernel_taps(dh, src.height, scale_y, coeffs);
-    match &src.pixels {
+    let pixels = match &src.pixels {
         Pixels::U8(s) => {
-            let xi: Vec<([usize; K], [i32; K])> = xt
-                .iter()
-                .map(|(i, c)| (*i, fixed_taps(c, correct_sum)))
-                .collect();
-            let hrows: Vec<Vec<i32>> = (0..src.height)
+            let fixed = |c: &[f32; K]| c.map(|v| sat_short(v * COEF_SCALE) as i64);
+            let xi: Vec<([usize; K], [i64; K])> = xt.iter().map(|(i, c)| (*i, fixed(c))).collect();
+            let hrows: Vec<Vec<i64>> = (0..src.height)
                 .map(|sy| {
                     let row = &s[sy * sw * 3..(sy + 1) * sw * 3];
-                    let mut out = vec![0i32; dw * 3];
+                    let mut out = vec![0i64; dw * 3];
                     for (dx, (idx, a)) in xi.iter().enumerate() {
                         for c in 0..3 {
-                            let mut v = 0i32;
-                            for k in 0..K {
-                                v += row[idx[k] * 3 + c] as i32 * a[k];
-                            }
-                            out[dx * 3 + c] = v;
+                            out[dx * 3 + c] =
+                                (0..K).map(|k| row[idx[k] * 3 + c] as i64 * a[k]).sum();
                         }
                     }
                     out
                 })
                 .collect();
+            const SHIFT: u32 = 2 * COEF_BITS as u32;
+            let n = dw * 3;
+            // OpenCV's 128-bit `VResizeCubicVec_32s8u` covers whole blocks of 8 values.
+            let vec_end = if K == 4 { n / 8 * 8 } else { 0 };
             let scale = 1.0f32 / (COEF_SCALE * COEF_SCALE);
-            let mut out = Vec::with_capacity(dw * dh * 3);
+            let mut out = Vec::with_capacity(n * dh);
             for (idx, b) in &yt {
-                let bi = fixed_taps(b, correct_sum).map(|v| v as f32 * scale);
-                for i in 0..dw * 3 {
-                    let mut v = 0f32;
-                    for k in 0..K {
-                        v += hrows[idx[k]][i] as f32 * bi[k];
+                let bi = fixed(b);
+                let rows: [&[i64]; K] = std::array::from_fn(|k| hrows[idx[k]].as_slice());
+                let bf = bi.map(|v| v as f32 * scale);
+                for i in 0..vec_end {
+                    // S0*b0 + (S1*b1 + (S2*b2 + S3*b3)), each product and sum rounded to f32.
+                    let mut v = rows[K - 1][i] as f32 * bf[K - 1];
+                    for k in (0..K - 1).rev() {
+                        v += rows[k][i] as f32 * bf[k];
                     }
-                    out.push((v.round_ties_even()).clamp(0.0, 255.0) as u8);
+                    out.push(v.round_ties_even().clamp(0.0, 255.0) as u8);
+                }
+                for i in vec_end..n {
+                    let v: i64 = (0..K).map(|k| rows[k][i] * bi[k]).sum();
+                    out.push(((v + (1 << (SHIFT - 1))) >> SHIFT).clamp(0, 255) as u8);
                 }
             }
-            Mat {
-                width: dw,
-                height: dh,
-                pixels: Pixels::U8(out),
-            }
+            Pixels::U8(out)
         }
         Pixels::F32(s) => {
             let hrows: Vec<Vec<f32>> = (0..src.height)
@@ -509,57 +535,218 @@ fn resize_kernel<const K: usize>(
                     out.push(v);
                 }
             }
-            Mat {
-                width: dw,
-                height: dh,
-                pixels: Pixels::F32(out),
-            }
+            Pixels::F32(out)
         }
-    }
-}
-
-fn resize_area_fast(src: &Mat, dw: usize, dh: usize, kx: usize, ky: usize) -> Mat {
-    let sw = src.width;
-    let sh = src.height;
-    let area = (kx * ky) as f32;
-    let mut acc = vec![0f64; dw * dh * 3];
-    let get = |x: usize, y: usize, c: usize| -> f64 {
-        let x = x.min(sw - 1);
-        let y = y.min(sh - 1);
-        match &src.pixels {
-            Pixels::U8(d) => d[(y * sw + x) * 3 + c] as f64,
-            Pixels::F32(d) => d[(y * sw + x) * 3 + c] as f64,
-        }
-    };
-    for dy in 0..dh {
-        for dx in 0..dw {
-            for c in 0..3 {
-                let mut s = 0f64;
-                for j in 0..ky {
-                    for i in 0..kx {
-                        s += get(dx * kx + i, dy * ky + j, c);
-                    }
-                }
-                acc[(dy * dw + dx) * 3 + c] = s;
-            }
-        }
-    }
-    let pixels = match &src.pixels {
-        Pixels::U8(_) => {
-            let n = (kx * ky) as u32;
-            Pixels::U8(
-                acc.iter()
-                    .map(|&s| ((s as u32 + n / 2) / n).min(255) as u8)
-                    .collect(),
-            )
-        }
-        Pixels::F32(_) => Pixels::F32(acc.iter().map(|&s| (s as f32) / area).collect()),
     };
     Mat {
         width: dw,
         height: dh,
         pixels,
     }
+}
+
+/// A pixel type for the area paths: OpenCV accumulates `u8` in `int` and `f32` in `float`, and
+/// stores with `saturate_cast` (round half to even for `u8`).
+trait AreaPixel: Copy + Default {
+    type Sum: Copy + Default + std::ops::Add<Output = Self::Sum>;
+    fn sum(self) -> Self::Sum;
+    fn sum_f32(s: Self::Sum) -> f32;
+    fn to_f32(self) -> f32;
+    fn store(v: f32) -> Self;
+    /// OpenCV's dedicated 2x2 kernel for 3-channel images, where it has one.
+    fn mean4(_: [Self; 4]) -> Option<Self> {
+        None
+    }
+}
+
+impl AreaPixel for u8 {
+    type Sum = i32;
+    fn sum(self) -> i32 {
+        self as i32
+    }
+    fn sum_f32(s: i32) -> f32 {
+        s as f32
+    }
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    fn store(v: f32) -> u8 {
+        v.round_ties_even().clamp(0.0, 255.0) as u8
+    }
+    fn mean4(p: [u8; 4]) -> Option<u8> {
+        Some(((p.iter().map(|&v| v as u32).sum::<u32>() + 2) >> 2) as u8)
+    }
+}
+
+impl AreaPixel for f32 {
+    type Sum = f32;
+    fn sum(self) -> f32 {
+        self
+    }
+    fn sum_f32(s: f32) -> f32 {
+        s
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn store(v: f32) -> f32 {
+        v
+    }
+}
+
+/// `INTER_AREA` at integer scales `kx x ky` (OpenCV's `resizeAreaFast_`): the mean of each
+/// block; blocks cut by the image edge (possible with the `fx`/`fy` form) average the pixels
+/// they have.
+fn area_fast<T: AreaPixel>(
+    s: &[T],
+    (sw, sh): (usize, usize),
+    (dw, dh): (usize, usize),
+    (kx, ky): (usize, usize),
+) -> Vec<T> {
+    let n = kx * ky;
+    let scale = 1.0f32 / n as f32;
+    let full_w = (sw / kx) * 3;
+    // Offsets of a block's pixels from its top-left element, row by row.
+    let ofs: Vec<usize> = (0..ky)
+        .flat_map(|y| (0..kx).map(move |x| (y * sw + x) * 3))
+        .collect();
+    let mut out = vec![T::default(); dw * dh * 3];
+    for (dy, drow) in out.chunks_exact_mut(dw * 3).enumerate() {
+        let sy0 = dy * ky;
+        if sy0 >= sh {
+            continue; // stays 0, as in OpenCV
+        }
+        let w = if sy0 + ky <= sh {
+            full_w.min(dw * 3)
+        } else {
+            0
+        };
+        for (i, d) in drow.iter_mut().enumerate().take(w) {
+            let base = sy0 * sw * 3 + (i / 3) * kx * 3 + i % 3;
+            let px = |k: usize| s[base + ofs[k]];
+            if n == 4 && kx == 2 {
+                if let Some(v) = T::mean4([px(0), px(1), px(2), px(3)]) {
+                    *d = v;
+                    continue;
+                }
+            }
+            let mut sum = T::Sum::default();
+            let mut k = 0;
+            while k + 4 <= n {
+                sum = sum + (px(k).sum() + px(k + 1).sum() + px(k + 2).sum() + px(k + 3).sum());
+                k += 4;
+            }
+            for k in k..n {
+                sum = sum + px(k).sum();
+            }
+            *d = T::store(T::sum_f32(sum) * scale);
+        }
+        for (i, d) in drow.iter_mut().enumerate().skip(w) {
+            let (sx0, c) = ((i / 3) * kx, i % 3);
+            let mut sum = T::Sum::default();
+            let mut count = 0;
+            for y in (sy0..sy0 + ky).take_while(|&y| y < sh) {
+                for x in (sx0..sx0 + kx).take_while(|&x| x < sw) {
+                    sum = sum + s[(y * sw + x) * 3 + c].sum();
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                *d = T::store(T::sum_f32(sum) / count as f32);
+            }
+        }
+    }
+    out
+}
+
+/// One term of OpenCV's area tables (`computeResizeAreaTab`): source index `si` contributes to
+/// destination index `di` with weight `alpha`.
+struct AreaTap {
+    si: usize,
+    di: usize,
+    alpha: f32,
+}
+
+fn area_taps(sn: usize, dn: usize, scale: f64) -> Vec<AreaTap> {
+    let mut tab = Vec::with_capacity(sn * 2);
+    for di in 0..dn {
+        let fs1 = di as f64 * scale;
+        let fs2 = fs1 + scale;
+        let cell = scale.min(sn as f64 - fs1);
+        let s2 = (fs2.floor() as i64).min(sn as i64 - 1);
+        let s1 = (fs1.ceil() as i64).min(s2);
+        if s1 as f64 - fs1 > 1e-3 {
+            let alpha = ((s1 as f64 - fs1) / cell) as f32;
+            tab.push(AreaTap {
+                si: (s1 - 1) as usize,
+                di,
+                alpha,
+            });
+        }
+        for si in s1..s2 {
+            let alpha = (1.0 / cell) as f32;
+            tab.push(AreaTap {
+                si: si as usize,
+                di,
+                alpha,
+            });
+        }
+        if fs2 - s2 as f64 > 1e-3 {
+            let alpha = ((fs2 - s2 as f64).min(1.0).min(cell) / cell) as f32;
+            tab.push(AreaTap {
+                si: s2 as usize,
+                di,
+                alpha,
+            });
+        }
+    }
+    tab
+}
+
+/// `INTER_AREA` downscaling at non-integer scales (OpenCV's `resizeArea_`): each destination
+/// pixel is the area-weighted mean of the source pixels its cell covers, in float, with
+/// OpenCV's order of operations.
+fn area<T: AreaPixel>(
+    s: &[T],
+    (sw, sh): (usize, usize),
+    (dw, dh): (usize, usize),
+    (scale_x, scale_y): (f64, f64),
+) -> Vec<T> {
+    let xt = area_taps(sw, dw, scale_x);
+    let yt = area_taps(sh, dh, scale_y);
+    let n = dw * 3;
+    let mut out = vec![T::default(); n * dh];
+    let mut buf = vec![0f32; n];
+    let mut sum = vec![0f32; n];
+    let store = |sum: &[f32], out: &mut [T], dy: usize| {
+        for (d, &v) in out[dy * n..(dy + 1) * n].iter_mut().zip(sum) {
+            *d = T::store(v);
+        }
+    };
+    let mut prev_dy = 0;
+    for t in &yt {
+        let row = &s[t.si * sw * 3..(t.si + 1) * sw * 3];
+        buf.fill(0.0);
+        for x in &xt {
+            for c in 0..3 {
+                let i = x.di * 3 + c;
+                buf[i] += row[x.si * 3 + c].to_f32() * x.alpha;
+            }
+        }
+        if t.di != prev_dy {
+            store(&sum, &mut out, prev_dy);
+            for (s, &b) in sum.iter_mut().zip(&buf) {
+                *s = t.alpha * b;
+            }
+            prev_dy = t.di;
+        } else {
+            for (s, &b) in sum.iter_mut().zip(&buf) {
+                *s += t.alpha * b;
+            }
+        }
+    }
+    store(&sum, &mut out, prev_dy);
+    out
 }
 
 /// Crops `w x h` at `(x, y)`; the caller checks the bounds.
@@ -644,6 +831,53 @@ mod tests {
         let r = resize(&m, 1, 1, None, Interp::Linear).unwrap();
         let Pixels::U8(d) = r.pixels else { panic!() };
         assert_eq!(d, vec![15, 15, 15]);
+    }
+
+    fn channel0(m: &Mat) -> Vec<u8> {
+        let Pixels::U8(d) = &m.pixels else { panic!() };
+        d.chunks(3).map(|p| p[0]).collect()
+    }
+
+    fn gray(width: usize, values: &[u8]) -> Mat {
+        let data = values.iter().flat_map(|&v| [v, v, v]).collect();
+        Mat::from_u8(width, values.len() / width, data)
+    }
+
+    #[test]
+    fn area_block_means_round_half_to_even() {
+        // A 4x4 block: sum 8 -> mean 0.5 -> 0; sum 24 -> 1.5 -> 2 (OpenCV's saturate_cast).
+        let mut v = vec![0u8; 16];
+        v[0] = 8;
+        assert_eq!(
+            channel0(&resize(&gray(4, &v), 1, 1, None, Interp::Area).unwrap()),
+            [0]
+        );
+        v[0] = 24;
+        assert_eq!(
+            channel0(&resize(&gray(4, &v), 1, 1, None, Interp::Area).unwrap()),
+            [2]
+        );
+    }
+
+    #[test]
+    fn area_blocks_cut_by_the_edge_average_what_they_have() {
+        // 7x3 at fx = fy = 0.5 gives 4x2 (rounded half to even): the last column and the last
+        // row of blocks only have part of their pixels (values from cv2.resize).
+        let row: Vec<u8> = (0..7).map(|x| x * 10).collect();
+        let mut v = [row.clone(), row.clone()].concat();
+        v.extend(row.iter().map(|x| x + 1));
+        let r = resize(&gray(7, &v), 4, 2, Some((0.5, 0.5)), Interp::Area).unwrap();
+        assert_eq!(channel0(&r), [5, 25, 45, 60, 6, 26, 46, 61]);
+    }
+
+    #[test]
+    fn area_at_non_integer_scales_weights_partial_pixels() {
+        // 3 -> 2: each output covers 1.5 input pixels (values from cv2.resize).
+        let r = resize(&gray(3, &[0, 100, 200]), 2, 1, None, Interp::Area).unwrap();
+        assert_eq!(channel0(&r), [33, 167]);
+        // Enlarging with INTER_AREA keeps whole source pixels where a cell lies inside one.
+        let r = resize(&gray(2, &[0, 255]), 5, 1, None, Interp::Area).unwrap();
+        assert_eq!(channel0(&r), [0, 0, 128, 255, 255]);
     }
 
     #[test]

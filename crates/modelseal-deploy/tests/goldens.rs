@@ -65,6 +65,7 @@ fn decode_matches_opencv() {
 fn resize_matches_opencv_bit_for_bit() {
     let Some(models) = models() else { return };
     let g = golden("resize");
+    let (mut cases, mut ipp_cases) = (0, 0);
     for case in g.as_array().unwrap() {
         let name = case["image"].as_str().unwrap();
         let src = read_image(&models.join("images").join(name)).unwrap();
@@ -78,6 +79,7 @@ fn resize_matches_opencv_bit_for_bit() {
             "NEAREST" => Interp::Nearest,
             "CUBIC" => Interp::Cubic,
             "LANCZOS4" => Interp::Lanczos4,
+            "AREA" => Interp::Area,
             other => panic!("interp {other}"),
         };
         let (w, h) = (
@@ -112,30 +114,38 @@ fn resize_matches_opencv_bit_for_bit() {
         }
         let r = image::resize(&src, w, h, fxy, interp).unwrap();
         match &r.pixels {
-            Pixels::U8(_) if matches!(interp, Interp::Cubic | Interp::Lanczos4) => {
-                // Cubic and Lanczos4 on u8 are not bit-exact yet: a few values in a thousand differ
-                // from OpenCV 5 by one level.
-                let got = mat_samples(&r);
-                let want = samples_f64(&case["samples"]);
-                let (max, _) = stats(&got, &want);
-                let exact = got.iter().zip(&want).filter(|(a, b)| a == b).count();
-                assert!(
-                    max <= 1.0 && exact >= 995,
-                    "u8 {interp:?}: max {max}, {exact}/1000 exact: {what}"
+            Pixels::U8(d) => {
+                assert_eq!(
+                    sha256_hex(d),
+                    case["sha256"].as_str().unwrap(),
+                    "u8 resize differs from OpenCV: {what}"
                 );
+                ipp_cases += check_ipp(&r, case, &what);
             }
-            Pixels::U8(d) => assert_eq!(
-                sha256_hex(d),
-                case["sha256"].as_str().unwrap(),
-                "u8 resize differs from OpenCV: {what}"
-            ),
             Pixels::F32(_) => {
                 let (max, _) = stats(&mat_samples(&r), &samples_f64(&case["samples"]));
                 // Float rounding (FMA, summation order) only: 1e-5 of the 0..255 range.
                 assert!(max < 255.0 * 1e-5, "f32 resize differs by {max}: {what}");
             }
         }
+        cases += 1;
     }
+    assert!(cases >= 40, "only {cases} resize cases");
+    // u8 cubic goes through IPP in the PyPI wheels; the goldens must show it, or the check
+    // above means nothing.
+    assert!(ipp_cases >= 3, "only {ipp_cases} cases where IPP differs");
+}
+
+/// Where OpenCV's IPP path gives other u8 values than OpenCV's own code (cubic), the difference
+/// from IPP is at most one level. Returns 1 when the case has IPP values.
+fn check_ipp(r: &image::Mat, case: &serde_json::Value, what: &str) -> usize {
+    let Some(ipp) = case.get("ipp_samples") else {
+        return 0;
+    };
+    let got = mat_samples(r);
+    let (max, _) = stats(&got, &samples_f64(ipp));
+    assert!(max <= 1.0, "u8 differs from OpenCV+IPP by {max}: {what}");
+    1
 }
 
 fn check_input(name: &str, chw: &[f32], want: &serde_json::Value) {
