@@ -65,3 +65,54 @@ fn tract_agrees_with_onnxruntime() {
         }
     }
 }
+
+/// Threads of this process whose name starts with `prefix` (Linux names are cut at 15 bytes).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .map(|c| c.starts_with(prefix))
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn tract_thread_num_runs_on_that_many_threads_with_the_same_outputs() {
+    let Some(models) = models() else { return };
+    let dir = models.join("layout");
+    let src = modelseal_deploy::PlainSource::open(&dir).unwrap();
+    let open = |threads| {
+        let o = modelseal_deploy::BackendOptions {
+            threads: Some(threads),
+            ..opts(BackendKind::Tract)
+        };
+        modelseal_deploy::Predictor::open(&src, &o).unwrap()
+    };
+    let img = read_image(&models.join("images").join("page.png")).unwrap();
+    let mut one = open(1);
+    let prep = one.preprocess(&img).unwrap();
+    let want = one.run_raw(&prep).unwrap();
+    let before = threads_named("modelseal-tract");
+    let mut three = open(3);
+    assert_eq!(
+        threads_named("modelseal-tract") - before,
+        3,
+        "--thread_num 3 must start 3 tract threads"
+    );
+    let got = three.run_raw(&prep).unwrap();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g.shape, w.shape);
+        let (g, w) = (g.to_f32(), w.to_f32());
+        let max = g
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(max < 1e-5, "outputs differ by {max} with 3 threads");
+    }
+    drop(three);
+}

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
@@ -28,11 +29,28 @@ pub struct TractBackend {
     inputs: Vec<InputInfo>,
     outputs: Vec<String>,
     plans: HashMap<Vec<Vec<usize>>, Plan>,
+    /// tract's kernels run on this pool (`--thread_num` > 1), else on the calling thread.
+    executor: Executor,
+}
+
+/// An executor for `threads` intra-op threads: the calling thread alone for 0 or 1, else a
+/// private pool of that many threads.
+fn executor(threads: Option<usize>) -> Result<Executor> {
+    match threads {
+        None | Some(0) | Some(1) => Ok(Executor::SingleThread),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("modelseal-tract-{i}"))
+            .build()
+            .map(|pool| Executor::MultiThread(Arc::new(pool)))
+            .map_err(|e| err(format!("thread_num {n}: cannot start the threads: {e}"))),
+    }
 }
 
 impl TractBackend {
     /// Parses `model_bytes` (the caller wipes its copy afterwards).
-    pub fn load(model_bytes: &[u8], model: &str, _opts: &BackendOptions) -> Result<Self> {
+    pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Self> {
+        let executor = executor(opts.threads)?;
         let parsed = tract_onnx::onnx()
             .with_ignore_output_shapes(true)
             .with_ignore_value_info(true)
@@ -79,6 +97,7 @@ impl TractBackend {
             inputs,
             outputs,
             plans: HashMap::new(),
+            executor,
         })
     }
 
@@ -133,8 +152,8 @@ impl Backend for TractBackend {
             ordered.push((i, tensor));
         }
         let plan = self.plan(&shapes)?;
-        let outs = plan
-            .run(ordered.into_iter().map(|(_, t)| t.into()).collect())
+        let inputs = ordered.into_iter().map(|(_, t)| t.into()).collect();
+        let outs = multithread_tract_scope(self.executor.clone(), || plan.run(inputs))
             .map_err(|e| err(format!("inference failed: {e:#}")))?;
         let mut result = Vec::with_capacity(outs.len());
         for (i, o) in outs.iter().enumerate() {
