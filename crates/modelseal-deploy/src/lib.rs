@@ -20,6 +20,6 @@ pub use backend::{BackendKind, BackendOptions};
 pub use config::{ModelConfig, Task};
 pub use error::{Error, Result};
 pub use postprocess::{ClassScore, DetBox, Prediction, SegMap};
-pub use predictor::Predictor;
+pub use predictor::{PostProcessor, Predictor, RawOutput};
 pub use sealed::SealedSource;
 pub use source::{ModelSource, PlainSource};

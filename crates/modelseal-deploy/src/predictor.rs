@@ -1,6 +1,8 @@
 //! A model opened from a (sealed or plain) directory: config, backend session, and the
 //! per-image pipeline decode -> transforms -> infer -> post-process.
 
+use std::sync::Arc;
+
 use crate::backend::{self, Backend, BackendOptions, ElemType, Tensor, TensorData};
 use crate::config::{self, ModelConfig, Task, CONFIG_NAMES};
 use crate::error::{Error, Result};
@@ -27,13 +29,50 @@ enum Head {
 
 /// A loaded model.
 pub struct Predictor {
-    config: ModelConfig,
-    model_member: String,
+    post: Post,
     backend: Box<dyn Backend>,
-    head: Head,
     image_input: String,
     batchable: bool,
     sealed: bool,
+}
+
+/// What post-processing needs: everything but the backend session.
+#[derive(Clone)]
+struct Post {
+    config: ModelConfig,
+    model_member: String,
+    head: Head,
+    output_names: Vec<String>,
+}
+
+/// The raw outputs of one inference call, and which image of its batch this is.
+#[derive(Clone)]
+pub struct RawOutput {
+    outputs: Arc<Vec<Tensor>>,
+    index: usize,
+}
+
+impl RawOutput {
+    /// The model's outputs for the whole batch this image was in.
+    pub fn outputs(&self) -> &[Tensor] {
+        &self.outputs
+    }
+    /// This image's position in that batch.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// Turns [`RawOutput`]s into predictions, on any thread: a snapshot of a [`Predictor`]'s
+/// config and output layout, without the backend session.
+#[derive(Clone)]
+pub struct PostProcessor(Arc<Post>);
+
+impl PostProcessor {
+    /// Post-processes one image's raw outputs (`p` is its pre-processing record).
+    pub fn run(&self, raw: &RawOutput, p: &Prepared) -> Result<Prediction> {
+        self.0.run(&raw.outputs, raw.index, p)
+    }
 }
 
 /// Picks the model file: `model.onnx`, `inference.onnx`, or the single `*.onnx`.
@@ -145,7 +184,7 @@ impl Predictor {
             .map(|i| i.shape.first().copied().unwrap_or(-1) != 1)
             .unwrap_or(false)
             && inputs.len() == 1;
-        let outs = backend.output_names();
+        let outs = backend.output_names().to_vec();
         let head = match config.task {
             Task::Classify => Head::Classify,
             Task::Segment => Head::Segment { output: 0 },
@@ -181,10 +220,13 @@ impl Predictor {
             }
         };
         Ok(Predictor {
-            config,
-            model_member,
+            post: Post {
+                config,
+                model_member,
+                head,
+                output_names: outs,
+            },
             backend,
-            head,
             image_input,
             batchable,
             sealed,
@@ -193,20 +235,20 @@ impl Predictor {
 
     /// Sets how many classes a classification returns (overrides the config's `topk`).
     pub fn set_topk(&mut self, k: usize) {
-        self.config.topk = k.max(1);
+        self.post.config.topk = k.max(1);
     }
 
     /// The parsed config.
     pub fn config(&self) -> &ModelConfig {
-        &self.config
+        &self.post.config
     }
     /// The task.
     pub fn task(&self) -> Task {
-        self.config.task
+        self.post.config.task
     }
     /// Class labels.
     pub fn labels(&self) -> &[String] {
-        &self.config.labels
+        &self.post.config.labels
     }
     /// The backend's name.
     pub fn backend_name(&self) -> &'static str {
@@ -218,12 +260,12 @@ impl Predictor {
     }
     /// The model member name.
     pub fn model_member(&self) -> &str {
-        &self.model_member
+        &self.post.model_member
     }
 
     /// Runs the pre-processing on a decoded RGB image.
     pub fn preprocess(&self, img: &Mat) -> Result<Prepared> {
-        self.config.pipeline.run(img)
+        self.post.config.pipeline.run(img)
     }
 
     fn feed(&self, batch: &[&Prepared]) -> Result<Vec<(String, Tensor)>> {
@@ -296,6 +338,16 @@ impl Predictor {
     /// Runs the model on prepared inputs and post-processes; images of one shape are batched
     /// when the model allows it.
     pub fn infer(&mut self, batch: &[Prepared]) -> Result<Vec<Prediction>> {
+        let raw = self.infer_raw(batch)?;
+        raw.iter()
+            .zip(batch)
+            .map(|(r, p)| self.post.run(&r.outputs, r.index, p))
+            .collect()
+    }
+
+    /// Runs the model on prepared inputs without post-processing (see [`Self::postprocessor`]),
+    /// one [`RawOutput`] per input; images of one shape are batched when the model allows it.
+    pub fn infer_raw(&mut self, batch: &[Prepared]) -> Result<Vec<RawOutput>> {
         let mut out = Vec::with_capacity(batch.len());
         let mut i = 0;
         while i < batch.len() {
@@ -310,13 +362,19 @@ impl Predictor {
             }
             let group: Vec<&Prepared> = batch[i..j].iter().collect();
             let feeds = self.feed(&group)?;
-            let outputs = self.backend.run(&feeds)?;
-            for (k, p) in group.iter().enumerate() {
-                out.push(self.post(&outputs, k, p)?);
-            }
+            let outputs = Arc::new(self.backend.run(&feeds)?);
+            out.extend((0..group.len()).map(|index| RawOutput {
+                outputs: outputs.clone(),
+                index,
+            }));
             i = j;
         }
         Ok(out)
+    }
+
+    /// A post-processor for this model's raw outputs, usable on another thread.
+    pub fn postprocessor(&self) -> PostProcessor {
+        PostProcessor(Arc::new(self.post.clone()))
     }
 
     /// Pre-processes, infers and post-processes one decoded image.
@@ -330,8 +388,10 @@ impl Predictor {
         let feeds = self.feed(&[p])?;
         self.backend.run(&feeds)
     }
+}
 
-    fn post(&self, outputs: &[Tensor], n: usize, p: &Prepared) -> Result<Prediction> {
+impl Post {
+    fn run(&self, outputs: &[Tensor], n: usize, p: &Prepared) -> Result<Prediction> {
         let merr = |m: String| Error::Model {
             model: self.model_member.clone(),
             message: m,
@@ -359,7 +419,7 @@ impl Predictor {
                     .get(rows)
                     .ok_or_else(|| merr("no detection output".into()))?;
                 if t.shape.last() != Some(&6) {
-                    return Err(merr(format!("detection output {:?} has shape {:?}, not [K, 6] rows class, score, x1, y1, x2, y2", self.backend.output_names().get(rows), t.shape)));
+                    return Err(merr(format!("detection output {:?} has shape {:?}, not [K, 6] rows class, score, x1, y1, x2, y2", self.output_names.get(rows), t.shape)));
                 }
                 let v = t.to_f32();
                 let counts = count.and_then(|c| outputs.get(c)).map(|c| c.to_f32());

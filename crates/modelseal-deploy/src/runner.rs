@@ -1,15 +1,16 @@
-//! Pipelined image processing: decoding and pre-processing on worker threads, overlapped with
-//! inference on the caller's thread; results come back in input order.
+//! Pipelined image processing: decoding and pre-processing on worker threads, inference on its
+//! own thread, post-processing on the caller's thread, all overlapped; results come back in
+//! input order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::image::{read_image, Mat};
 use crate::postprocess::Prediction;
-use crate::predictor::Predictor;
+use crate::predictor::{PostProcessor, Predictor, RawOutput};
 use crate::transforms::Prepared;
 
 /// What the callback wants next.
@@ -41,10 +42,25 @@ pub fn run_pipelined(
 
 type Decoded = (usize, PathBuf, Result<(Mat, Prepared)>);
 
-/// Runs `pred` over `paths`: `decode_threads` workers decode and pre-process while the
-/// caller's thread infers in batches of `batch_size`. `on_result` gets, in input order, each
-/// image's path with the decoded image and its prediction, or the error for that image (decode,
-/// transform or inference). Workers run at most a few images ahead (bounded queue).
+/// What the inference thread hands to the caller's thread, in input order.
+enum Event {
+    /// An image that failed before inference (read, decode, transform).
+    Failed(PathBuf, Error),
+    /// A batch after inference: per image, its path, image and pre-processing record, with the
+    /// raw outputs, or the inference error shared by the batch.
+    Inferred {
+        items: Vec<(PathBuf, Mat)>,
+        preps: Vec<Prepared>,
+        raw: std::result::Result<Vec<RawOutput>, String>,
+    },
+}
+
+/// Runs `pred` over `paths` in three overlapped stages: `decode_threads` workers decode and
+/// pre-process, one thread infers in batches of `batch_size`, and the caller's thread
+/// post-processes and calls `on_result`. `on_result` gets, in input order, each image's path
+/// with the decoded image and its prediction, or the error for that image (decode, transform,
+/// inference or post-processing). Each stage runs at most a few images ahead (bounded queues);
+/// [`Flow::Stop`] stops all of them.
 pub fn run_pipelined_with(
     pred: &mut Predictor,
     paths: &[PathBuf],
@@ -55,32 +71,51 @@ pub fn run_pipelined_with(
     let batch_size = batch_size.max(1);
     let workers_n = decode_threads.max(1).min(paths.len().max(1));
     let (tx, rx) = mpsc::sync_channel::<Decoded>(2 * batch_size + workers_n);
-    let next = Arc::new(AtomicUsize::new(0));
-    let shared_paths: Arc<Vec<PathBuf>> = Arc::new(paths.to_vec());
-    let mut workers = Vec::with_capacity(workers_n);
-    for _ in 0..workers_n {
-        let (tx, next, paths, pipeline) = (
-            tx.clone(),
-            next.clone(),
-            shared_paths.clone(),
-            pred.config().pipeline.clone(),
-        );
-        workers.push(std::thread::spawn(move || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(p) = paths.get(i) else { break };
-            let r = read_image(p).and_then(|m| pipeline.run(&m).map(|prep| (m, prep)));
-            if tx.send((i, p.clone(), r)).is_err() {
-                break;
+    let (etx, erx) = mpsc::sync_channel::<Event>(2);
+    let next = AtomicUsize::new(0);
+    let post = pred.postprocessor();
+    let pipeline = pred.config().pipeline.clone();
+    let backend = pred.backend_name();
+    std::thread::scope(|s| {
+        for _ in 0..workers_n {
+            let (tx, next, pipeline) = (tx.clone(), &next, &pipeline);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = paths.get(i) else { break };
+                let r = read_image(p).and_then(|m| pipeline.run(&m).map(|prep| (m, prep)));
+                if tx.send((i, p.clone(), r)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        s.spawn(move || infer_stage(pred, paths.len(), batch_size, rx, etx));
+        for event in erx {
+            if deliver(event, &post, backend, &mut on_result) == Flow::Stop {
+                break; // dropping `erx` stops the inference thread, which stops the workers
             }
-        }));
-    }
-    drop(tx);
+        }
+    });
+}
+
+/// The inference thread: takes decoded images in input order, infers them in batches, and
+/// passes everything on in input order. Returns when done or when the caller stopped.
+fn infer_stage(
+    pred: &mut Predictor,
+    total: usize,
+    batch_size: usize,
+    rx: mpsc::Receiver<Decoded>,
+    etx: mpsc::SyncSender<Event>,
+) {
     let mut reorder: BTreeMap<usize, (PathBuf, Result<(Mat, Prepared)>)> = BTreeMap::new();
-    let mut want = 0usize;
     let mut batch: Vec<(PathBuf, Mat, Prepared)> = Vec::with_capacity(batch_size);
-    let mut stopped = false;
-    'outer: while want < paths.len() && !stopped {
-        // Collect the next image in input order.
+    let flush = |pred: &mut Predictor, batch: &mut Vec<(PathBuf, Mat, Prepared)>| {
+        let (items, preps): (Vec<(PathBuf, Mat)>, Vec<Prepared>) =
+            batch.drain(..).map(|(p, m, prep)| ((p, m), prep)).unzip();
+        let raw = pred.infer_raw(&preps).map_err(|e| e.to_string());
+        etx.send(Event::Inferred { items, preps, raw }).is_ok()
+    };
+    for want in 0..total {
         let (p, r) = loop {
             if let Some(item) = reorder.remove(&want) {
                 break item;
@@ -89,63 +124,68 @@ pub fn run_pipelined_with(
                 Ok((i, p, r)) => {
                     reorder.insert(i, (p, r));
                 }
-                Err(_) => break 'outer,
+                Err(_) => return,
             }
         };
-        want += 1;
-        match r {
-            Ok((m, prep)) => batch.push((p, m, prep)),
-            Err(e) => {
-                // Keep input order: the images before this one are inferred and reported first.
-                let flushed_stop =
-                    !batch.is_empty() && infer_batch(pred, &mut batch, &mut on_result);
-                stopped = flushed_stop || on_result(&p, Err(e)) == Flow::Stop;
+        let go_on = match r {
+            Ok((m, prep)) => {
+                batch.push((p, m, prep));
+                batch.len() < batch_size || flush(pred, &mut batch)
             }
-        }
-        let last = want == paths.len();
-        if !stopped && (batch.len() >= batch_size || (last && !batch.is_empty())) {
-            stopped = infer_batch(pred, &mut batch, &mut on_result);
+            // Keep input order: the images before this one are inferred and reported first.
+            Err(e) => {
+                (batch.is_empty() || flush(pred, &mut batch))
+                    && etx.send(Event::Failed(p, e)).is_ok()
+            }
+        };
+        if !go_on {
+            return;
         }
     }
-    if !stopped && !batch.is_empty() {
-        infer_batch(pred, &mut batch, &mut on_result);
-    }
-    drop(rx);
-    for w in workers {
-        let _ = w.join();
+    if !batch.is_empty() {
+        flush(pred, &mut batch);
     }
 }
 
-/// Infers one batch and hands out its results; returns whether the callback asked to stop.
-fn infer_batch(
-    pred: &mut Predictor,
-    batch: &mut Vec<(PathBuf, Mat, Prepared)>,
+/// Post-processes one event on the caller's thread and hands out its results.
+fn deliver(
+    event: Event,
+    post: &PostProcessor,
+    backend: &'static str,
     on_result: &mut impl FnMut(&Path, Result<(Mat, Prediction)>) -> Flow,
-) -> bool {
-    let (items, preps): (Vec<(PathBuf, Mat)>, Vec<Prepared>) =
-        batch.drain(..).map(|(p, m, prep)| ((p, m), prep)).unzip();
-    match pred.infer(&preps) {
-        Ok(preds) => {
-            for ((p, m), pr) in items.into_iter().zip(preds) {
-                if on_result(&p, Ok((m, pr))) == Flow::Stop {
-                    return true;
+) -> Flow {
+    match event {
+        Event::Failed(p, e) => on_result(&p, Err(e)),
+        Event::Inferred {
+            items,
+            preps,
+            raw: Ok(raw),
+        } => {
+            for (((p, m), prep), r) in items.into_iter().zip(&preps).zip(raw) {
+                let res = post.run(&r, prep).map(|pr| (m, pr));
+                if on_result(&p, res) == Flow::Stop {
+                    return Flow::Stop;
                 }
             }
+            Flow::Continue
         }
-        Err(e) => {
-            let msg = e.to_string();
+        Event::Inferred {
+            items,
+            raw: Err(msg),
+            ..
+        } => {
             for (p, _) in items {
-                let err = crate::error::Error::Backend {
-                    backend: pred.backend_name(),
+                let err = Error::Backend {
+                    backend,
                     message: msg.clone(),
                 };
                 if on_result(&p, Err(err)) == Flow::Stop {
-                    return true;
+                    return Flow::Stop;
                 }
             }
+            Flow::Continue
         }
     }
-    false
 }
 
 #[cfg(test)]
