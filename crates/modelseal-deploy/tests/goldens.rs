@@ -332,3 +332,47 @@ fn db_segmentation_matches_goldens() {
         }
     }
 }
+
+/// The ONNX models are paddle2onnx exports of Paddle-format models with the same weights;
+/// `scripts/paddle_reference.py` ran those originals through Paddle Inference. modelseal-deploy's
+/// own decode, pre-processing and ONNX Runtime session must reproduce Paddle's outputs.
+#[test]
+fn paddle_inference_agrees_with_the_onnx_pipeline() {
+    let Some(models) = models_and_ort() else {
+        return;
+    };
+    let g = golden("paddle");
+    let mut checked = 0;
+    for (kind, tol) in [("cls", 1e-5), ("det_db", 5e-4)] {
+        let mut p = open_plain(&models.join(kind), BackendKind::OnnxRuntime);
+        let images = g[kind]["images"].as_object().unwrap();
+        assert!(images.len() >= 4, "{kind}: {} images", images.len());
+        for (name, want) in images {
+            let img = read_image(&models.join("images").join(name)).unwrap();
+            let out = p.run_raw(&p.preprocess(&img).unwrap()).unwrap().remove(0);
+            let shape: Vec<usize> = want["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect();
+            assert_eq!(out.shape, shape, "{kind} {name}");
+            let v = out.to_f32();
+            let got: Vec<f64> = (0..1000).map(|k| sample(&v, k) as f64).collect();
+            let (max, _) = stats(&got, &samples_f64(&want["samples"]));
+            eprintln!("{kind} {name}: max |diff| from Paddle Inference {max:.2e}");
+            assert!(
+                max < tol,
+                "{kind} {name}: differs from Paddle Inference by {max}"
+            );
+            let sum: f64 = v.iter().map(|&x| x as f64).sum();
+            let want_sum = want["sum"].as_f64().unwrap();
+            assert!(
+                (sum - want_sum).abs() <= tol * v.len() as f64,
+                "{kind} {name}: output sum {sum} vs Paddle's {want_sum}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8);
+}
