@@ -4,7 +4,10 @@
 //!
 //! Run: `cargo bench -p modelseal-deploy --bench pipeline` after `scripts/fetch_models.sh` and
 //! `pip install -r scripts/requirements-test.txt`. Env: `BENCH_THREADS` (default 1),
-//! `BENCH_MODELS` (default `cls,layout,det_db`), `BENCH_LIST` (default `.models/bench/list.txt`).
+//! `BENCH_MODELS` (default `cls,layout,det_db,cls-lines`), `BENCH_LIST` (default
+//! `.models/bench/list.txt`). `cls-lines` runs the text-line classifier on its real input, text
+//! lines cut out of the text images by the DB detector (`scripts/bench_crops.py`, run on first
+//! use), instead of whole photos.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,7 +19,7 @@ use modelseal_deploy::runner::{run_pipelined, Flow};
 use modelseal_deploy::{BackendOptions, Predictor, SealedSource};
 
 /// Start-up measurements per model and variant.
-const STARTUP_RUNS: usize = 21;
+const STARTUP_RUNS: usize = 41;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
@@ -50,6 +53,32 @@ fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f6
         .and_then(|v| v.parse().ok())
 }
 
+/// The text-line crops list, made by `scripts/bench_crops.py` when missing.
+fn lines_list(models: &Path) -> PathBuf {
+    let list = models.join("bench/lines/list.txt");
+    if !list.is_file() {
+        let ok = std::process::Command::new(
+            std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()),
+        )
+        .arg(root().join("scripts/bench_crops.py"))
+        .arg(models)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+        assert!(ok, "scripts/bench_crops.py failed");
+    }
+    list
+}
+
+fn read_list(list: &Path) -> Vec<PathBuf> {
+    std::fs::read_to_string(list)
+        .expect("bench list")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -73,23 +102,26 @@ fn main() {
     let list = std::env::var_os("BENCH_LIST")
         .map(PathBuf::from)
         .unwrap_or_else(|| models.join("bench/list.txt"));
-    let paths: Vec<PathBuf> = std::fs::read_to_string(&list)
-        .expect("bench list")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(PathBuf::from)
-        .collect();
-    let which = std::env::var("BENCH_MODELS").unwrap_or_else(|_| "cls,layout,det_db".into());
+    let paths = read_list(&list);
+    let which =
+        std::env::var("BENCH_MODELS").unwrap_or_else(|_| "cls,layout,det_db,cls-lines".into());
     println!(
-        "images: {} from {}; threads: {threads}; backend: onnxruntime",
+        "images: {} from {} (cls-lines: text-line crops); threads: {threads}; backend: onnxruntime",
         paths.len(),
         list.display()
     );
     println!(
-        "{:<8} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "{:<9} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
         "model", "pipeline/s", "infer/s", "infer+post/s", "python/s", "pipe/inf", "pipe/py"
     );
-    for kind in which.split(',') {
+    for name in which.split(',') {
+        let (kind, list, paths) = if name == "cls-lines" {
+            let list = lines_list(&models);
+            let paths = read_list(&list);
+            ("cls", list, paths)
+        } else {
+            (name, list.clone(), paths.clone())
+        };
         let dir = models.join(kind);
         let src = SealedSource::open(&dir, None).expect("open model");
         let mut pred = Predictor::open(&src, &opts(threads)).expect("predictor");
@@ -125,8 +157,8 @@ fn main() {
         assert_eq!(ok, paths.len(), "every image must go through");
         let py = python_rate(kind, &dir, &list, threads);
         println!(
-            "{:<8} {:>12.2} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
-            kind,
+            "{:<9} {:>12.2} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
+            name,
             pipe_rate,
             infer_rate,
             post_rate,
@@ -145,7 +177,8 @@ fn main() {
         "{:<8} {:>12} {:>12} {:>10}",
         "model", "plain ms", "sealed ms", "ratio"
     );
-    for kind in which.split(',') {
+    // `cls-lines` is the cls model again.
+    for kind in which.split(',').filter(|k| *k != "cls-lines") {
         let dir = models.join(kind);
         let sealed = tmp.join(kind);
         let plain_dir = ModelDir::open(&dir, None).expect("plain");
