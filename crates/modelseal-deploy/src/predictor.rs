@@ -34,6 +34,7 @@ pub struct Predictor {
     image_input: String,
     batchable: bool,
     sealed: bool,
+    intra_threads: Option<usize>,
 }
 
 /// What post-processing needs: everything but the backend session.
@@ -141,7 +142,9 @@ impl Predictor {
             backend::load(&bytes, &model_member, opts)?
             // `bytes` is wiped here.
         };
-        Self::with_backend(config, model_member, backend, src.is_sealed())
+        let mut p = Self::with_backend(config, model_member, backend, src.is_sealed())?;
+        p.intra_threads = opts.threads;
+        Ok(p)
     }
 
     /// Builds a predictor from a parsed config and a backend.
@@ -230,6 +233,7 @@ impl Predictor {
             image_input,
             batchable,
             sealed,
+            intra_threads: None,
         })
     }
 
@@ -253,6 +257,11 @@ impl Predictor {
     /// The backend's name.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+    /// The intra-op threads the backend was asked for (`None`: the backend's default, which for
+    /// ONNX Runtime is every core).
+    pub fn intra_threads(&self) -> Option<usize> {
+        self.intra_threads
     }
     /// Whether the model came from a sealed directory.
     pub fn is_sealed(&self) -> bool {

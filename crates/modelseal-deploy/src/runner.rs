@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
@@ -24,10 +24,7 @@ pub enum Flow {
 
 /// Default number of decode workers: the available cores, at most 4.
 pub fn default_decode_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4)
+    available_cores().clamp(1, 4)
 }
 
 /// [`run_pipelined_with`] with [`default_decode_threads`] workers.
@@ -41,6 +38,32 @@ pub fn run_pipelined(
 }
 
 type Decoded = (usize, PathBuf, Result<(Mat, Prepared)>);
+
+fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Decoded images waiting for inference, and whether inference has finished.
+#[derive(Default)]
+struct Queue {
+    ready: AtomicUsize,
+    done: AtomicBool,
+}
+
+impl Queue {
+    /// Blocks while inference has images waiting; false once inference has finished.
+    fn wait_until_starved(&self) -> bool {
+        while self.ready.load(Ordering::SeqCst) > 0 {
+            if self.done.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        !self.done.load(Ordering::SeqCst)
+    }
+}
 
 /// What the inference thread hands to the caller's thread, in input order.
 enum Event {
@@ -70,26 +93,41 @@ pub fn run_pipelined_with(
 ) {
     let batch_size = batch_size.max(1);
     let workers_n = decode_threads.max(1).min(paths.len().max(1));
+    // Workers beyond the cores the backend leaves free only decode while inference would
+    // otherwise wait: with cheap images they would just take the backend's cores.
+    let cores = available_cores();
+    let always_on = cores
+        .saturating_sub(pred.intra_threads().unwrap_or(cores))
+        .clamp(1, workers_n);
     let (tx, rx) = mpsc::sync_channel::<Decoded>(2 * batch_size + workers_n);
     let (etx, erx) = mpsc::sync_channel::<Event>(2);
     let next = AtomicUsize::new(0);
+    let queue = Queue::default();
     let post = pred.postprocessor();
     let pipeline = pred.config().pipeline.clone();
     let backend = pred.backend_name();
     std::thread::scope(|s| {
-        for _ in 0..workers_n {
-            let (tx, next, pipeline) = (tx.clone(), &next, &pipeline);
+        for w in 0..workers_n {
+            let (tx, next, pipeline, queue) = (tx.clone(), &next, &pipeline, &queue);
             s.spawn(move || loop {
+                if w >= always_on && !queue.wait_until_starved() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = paths.get(i) else { break };
                 let r = read_image(p).and_then(|m| pipeline.run(&m).map(|prep| (m, prep)));
+                queue.ready.fetch_add(1, Ordering::SeqCst);
                 if tx.send((i, p.clone(), r)).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
-        s.spawn(move || infer_stage(pred, paths.len(), batch_size, rx, etx));
+        let queue = &queue;
+        s.spawn(move || {
+            infer_stage(pred, paths.len(), batch_size, rx, etx, &queue.ready);
+            queue.done.store(true, Ordering::SeqCst);
+        });
         for event in erx {
             if deliver(event, &post, backend, &mut on_result) == Flow::Stop {
                 break; // dropping `erx` stops the inference thread, which stops the workers
@@ -106,6 +144,7 @@ fn infer_stage(
     batch_size: usize,
     rx: mpsc::Receiver<Decoded>,
     etx: mpsc::SyncSender<Event>,
+    ready: &AtomicUsize,
 ) {
     let mut reorder: BTreeMap<usize, (PathBuf, Result<(Mat, Prepared)>)> = BTreeMap::new();
     let mut batch: Vec<(PathBuf, Mat, Prepared)> = Vec::with_capacity(batch_size);
@@ -118,6 +157,7 @@ fn infer_stage(
     for want in 0..total {
         let (p, r) = loop {
             if let Some(item) = reorder.remove(&want) {
+                ready.fetch_sub(1, Ordering::SeqCst);
                 break item;
             }
             match rx.recv() {
