@@ -10,6 +10,7 @@ Usage: python3 scripts/goldens.py [MODELS_DIR]   (default .models, filled by fet
 """
 import hashlib
 import json
+import math
 import os
 import sys
 
@@ -346,6 +347,18 @@ def pipelines():
         im /= np.array([0.5, 0.5, 0.5])[np.newaxis, np.newaxis, :]
         return im.astype(np.float32)
     P["paddleseg"] = ("deploy.yaml", "Deploy:\n  model: model.pdmodel\n  params: model.pdiparams\n  transforms:\n  - {type: ResizeByShort, short_size: 300}\n  - {type: Resize, target_size: [512, 384]}\n  - {type: Normalize}\n", seg)
+
+    def seg_keep_ratio(bgr):  # PaddleSeg: Resize(keep_ratio, size_divisor 32, AREA), Normalize
+        im = cv2.cvtColor(bgr.astype("float32"), cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        s = min(max(512, 384) / max(w, h), min(512, 384) / min(w, h))  # functional.rescale_size
+        tw, th = [math.ceil(round(v * s) / 32) * 32 for v in (w, h)]
+        im = cv2.resize(im, (tw, th), interpolation=cv2.INTER_AREA)
+        im = im / 255.0
+        im -= np.array([0.5, 0.5, 0.5])[np.newaxis, np.newaxis, :]
+        im /= np.array([0.5, 0.5, 0.5])[np.newaxis, np.newaxis, :]
+        return im.astype(np.float32)
+    P["paddleseg_keep_ratio"] = ("deploy.yaml", "Deploy:\n  model: model.pdmodel\n  params: model.pdiparams\n  transforms:\n  - {type: Resize, target_size: [512, 384], keep_ratio: true, size_divisor: 32, interp: AREA}\n  - {type: Normalize}\n", seg_keep_ratio)
     return P
 
 

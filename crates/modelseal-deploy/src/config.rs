@@ -855,10 +855,16 @@ fn parse_seg(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
                     None => (512, 512),
                 };
                 let interp = get(p, "interp").map(|v| interp_name(ctx, v, &key("interp"))).transpose()?.unwrap_or(Interp::Linear);
-                if get(p, "keep_ratio").map(|v| ctx.bool(v, &key("keep_ratio"))).transpose()? == Some(true) {
-                    return Err(ctx.err(format!("`{}` = true is not supported; accepted: false", key("keep_ratio"))));
-                }
-                ops.push(Op::Resize { name: name.clone(), rule: SizeRule::Fixed { w, h }, interp });
+                let keep_ratio = get(p, "keep_ratio").map(|v| ctx.bool(v, &key("keep_ratio"))).transpose()?.unwrap_or(false);
+                let size_divisor = match get(p, "size_divisor") {
+                    None => None,
+                    Some(serde_yaml::Value::Null) => None,
+                    Some(v) => match ctx.usize(v, &key("size_divisor"))? {
+                        0 => return Err(ctx.err(format!("`{}` must be a positive integer", key("size_divisor")))),
+                        d => Some(d),
+                    },
+                };
+                ops.push(Op::Resize { name: name.clone(), rule: SizeRule::SegFit { w, h, keep_ratio, size_divisor }, interp });
             }
             "ResizeByLong" => {
                 ctx.only(p, &["type", "long_size"], &name)?;

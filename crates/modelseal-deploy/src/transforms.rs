@@ -36,6 +36,19 @@ pub enum SizeRule {
         /// Python rounding (half to even) instead of C rounding (half away from zero).
         half_even: bool,
     },
+    /// PaddleSeg `Resize`: `w x h`, or with `keep_ratio` the image scaled by
+    /// `min(max(w, h) / long side, min(w, h) / short side)` (Python rounding); then each side
+    /// rounded up to a multiple of `size_divisor`.
+    SegFit {
+        /// Target width.
+        w: usize,
+        /// Target height.
+        h: usize,
+        /// Keep the aspect ratio.
+        keep_ratio: bool,
+        /// Round each side up to a multiple of this.
+        size_divisor: Option<usize>,
+    },
     /// Long side to `long`. `by_factor` is PaddleX C++ (`cv::resize(fx = fy = s)`), otherwise
     /// PaddleSeg (`dsize = round(side * s)`, Python rounding).
     Long {
@@ -259,6 +272,25 @@ impl Pipeline {
                                 }
                             }
                             (r(s * w0 as f64), r(s * h0 as f64), None)
+                        }
+                        SizeRule::SegFit {
+                            w,
+                            h,
+                            keep_ratio,
+                            size_divisor,
+                        } => {
+                            let (mut tw, mut th) = (*w, *h);
+                            if *keep_ratio {
+                                let s = f64::min(
+                                    tw.max(th) as f64 / w0.max(h0) as f64,
+                                    tw.min(th) as f64 / w0.min(h0) as f64,
+                                );
+                                (tw, th) = (round_py(w0 as f64 * s), round_py(h0 as f64 * s));
+                            }
+                            if let Some(d) = size_divisor {
+                                (tw, th) = (tw.div_ceil(*d) * d, th.div_ceil(*d) * d);
+                            }
+                            (tw, th, None)
                         }
                         SizeRule::Long { long, by_factor } => {
                             let s = *long as f64 / h0.max(w0) as f64;

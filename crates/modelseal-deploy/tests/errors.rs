@@ -38,6 +38,8 @@ fn bad_configs_name_the_file_and_key() {
         ("deploy.yaml", "Deploy:\n  transforms:\n  - type: Normalize\n    mean: [0.5, 0.5]\n", &["deploy.yaml", "mean", "3 values"]),
         ("model.yml", "Model: X\n_Attributes: {model_type: classifier}\nTransformsMode: YUV\n", &["model.yml", "TransformsMode", "RGB, BGR"]),
         ("deploy.yaml", ": : :\n", &["deploy.yaml", "YAML"]),
+        ("deploy.yaml", "Deploy:\n  transforms:\n  - {type: Resize, target_size: [512, 512], size_divisor: 0}\n", &["deploy.yaml", "Deploy.transforms.Resize.size_divisor", "positive"]),
+        ("deploy.yaml", "Deploy:\n  transforms:\n  - {type: Resize, keep_ratio: maybe}\n", &["deploy.yaml", "Deploy.transforms.Resize.keep_ratio", "true or false"]),
     ];
     for (i, (file, text, needles)) in cases.iter().enumerate() {
         let d = tmp.path().join(format!("m{i}"));

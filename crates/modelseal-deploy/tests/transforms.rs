@@ -49,5 +49,5 @@ fn every_suite_pipeline_matches_the_python_reference() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 24, "six suites x four images");
+    assert_eq!(checked, 28, "seven pipelines x four images");
 }
