@@ -769,6 +769,9 @@ fn parse_det(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
                 ],
                 "NMS",
             )?;
+            // `nms_eta`, `normalized`, `background_label` and `return_index` configure the NMS
+            // op inside exported graphs; PaddleDetection's post-process for raw PicoDet heads
+            // (deploy/python `PicoDetPostProcess`) uses only the four values read here.
             let f = |k: &str, d: f64| -> Result<f64> {
                 get(n, k)
                     .map(|v| ctx.f64(v, &format!("NMS.{k}")))
