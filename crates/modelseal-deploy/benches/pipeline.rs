@@ -18,6 +18,9 @@ use modelseal_deploy::image::read_image;
 use modelseal_deploy::runner::{run_pipelined, Flow};
 use modelseal_deploy::{BackendOptions, Predictor, SealedSource};
 
+/// The least time each throughput phase runs for (the list is repeated to reach it).
+const MIN_PHASE: Duration = Duration::from_millis(1500);
+
 /// Start-up measurements per model and variant.
 const STARTUP_RUNS: usize = 41;
 
@@ -106,21 +109,20 @@ fn main() {
     let which =
         std::env::var("BENCH_MODELS").unwrap_or_else(|_| "cls,layout,det_db,cls-lines".into());
     println!(
-        "images: {} from {} (cls-lines: text-line crops); threads: {threads}; backend: onnxruntime",
+        "images: {} from {} (cls-lines: text-line crops), repeated to run each phase >= {:?}; threads: {threads}; backend: onnxruntime",
         paths.len(),
-        list.display()
+        list.display(),
+        MIN_PHASE
     );
     println!(
         "{:<9} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
         "model", "pipeline/s", "infer/s", "infer+post/s", "python/s", "pipe/inf", "pipe/py"
     );
     for name in which.split(',') {
-        let (kind, list, paths) = if name == "cls-lines" {
-            let list = lines_list(&models);
-            let paths = read_list(&list);
-            ("cls", list, paths)
+        let (kind, paths) = if name == "cls-lines" {
+            ("cls", read_list(&lines_list(&models)))
         } else {
-            (name, list.clone(), paths.clone())
+            (name, paths.clone())
         };
         let dir = models.join(kind);
         let src = SealedSource::open(&dir, None).expect("open model");
@@ -138,24 +140,43 @@ fn main() {
         for p in &preps {
             std::hint::black_box(pred.run_raw(p).expect("infer"));
         }
-        let infer_rate = preps.len() as f64 / t.elapsed().as_secs_f64();
+        // Fast models go over the list several times, so that every rate is measured over at
+        // least MIN_PHASE of work rather than a few milliseconds of a noisy machine.
+        let reps = (MIN_PHASE.as_secs_f64() / t.elapsed().as_secs_f64())
+            .ceil()
+            .max(1.0) as usize;
+        let t = Instant::now();
+        for _ in 0..reps {
+            for p in &preps {
+                std::hint::black_box(pred.run_raw(p).expect("infer"));
+            }
+        }
+        let infer_rate = (reps * preps.len()) as f64 / t.elapsed().as_secs_f64();
         // Inference plus post-processing, still on pre-made tensors (no decoding).
         let t = Instant::now();
-        for p in &preps {
-            std::hint::black_box(pred.infer(std::slice::from_ref(p)).expect("infer"));
+        for _ in 0..reps {
+            for p in &preps {
+                std::hint::black_box(pred.infer(std::slice::from_ref(p)).expect("infer"));
+            }
         }
-        let post_rate = preps.len() as f64 / t.elapsed().as_secs_f64();
+        let post_rate = (reps * preps.len()) as f64 / t.elapsed().as_secs_f64();
         drop(preps);
-        // Whole pipeline.
+        // Whole pipeline, and the Python one, over the same list repeated `reps` times.
+        let work: Vec<PathBuf> = (0..reps).flat_map(|_| paths.iter().cloned()).collect();
         let t = Instant::now();
         let mut ok = 0usize;
-        run_pipelined(&mut pred, &paths, 1, |_, r| {
+        run_pipelined(&mut pred, &work, 1, |_, r| {
             ok += usize::from(r.is_ok());
             Flow::Continue
         });
         let pipe_rate = ok as f64 / t.elapsed().as_secs_f64();
-        assert_eq!(ok, paths.len(), "every image must go through");
-        let py = python_rate(kind, &dir, &list, threads);
+        assert_eq!(ok, work.len(), "every image must go through");
+        let py_list =
+            std::env::temp_dir().join(format!("modelseal-bench-{}.txt", std::process::id()));
+        let text: String = work.iter().map(|p| format!("{}\n", p.display())).collect();
+        std::fs::write(&py_list, text).expect("write list");
+        let py = python_rate(kind, &dir, &py_list, threads);
+        let _ = std::fs::remove_file(&py_list);
         println!(
             "{:<9} {:>12.2} {:>12.2} {:>12.2} {:>12} {:>10.3} {:>10}",
             name,
