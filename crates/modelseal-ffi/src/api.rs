@@ -1,7 +1,9 @@
 //! The `modelseal_*` C functions: keys, sealing directories, files and buffers, opening them into
 //! library-owned, wipe-on-free buffers, listing members, and telling whether a file is sealed.
 
-use crate::boundary::{bytes_arg, key_arg, out_arg, path_arg, quiet, status, str_arg, Failure};
+use crate::boundary::{
+    bytes_arg, key_and_paths, key_arg, out_arg, path_arg, quiet, status, str_arg, Failure,
+};
 use crate::ModelsealStatus;
 use modelseal::{ModelDir, OutputFormat, Role, SealOptions, Secret, Storage};
 use std::ffi::{c_char, c_int, CString};
@@ -292,15 +294,8 @@ pub unsafe extern "C" fn modelseal_seal_dir(
 ) -> ModelsealStatus {
     status(|| {
         // SAFETY: forwarded caller contract for the three strings.
-        let (key, src, dst) = unsafe {
-            (
-                key_arg(key, "key"),
-                path_arg(src_dir, "src_dir"),
-                path_arg(dst_dir, "dst_dir"),
-            )
-        };
-        let (src, dst) = (src?, dst?);
-        let key = key?;
+        let (key, src, dst) =
+            unsafe { key_and_paths((key, "key"), (src_dir, "src_dir"), (dst_dir, "dst_dir")) }?;
         let format = format_arg(format)?;
         let chunk_log2 = chunk_arg(chunk_log2)?;
         if flags & !MODELSEAL_SEAL_FORCE != 0 {
@@ -332,15 +327,7 @@ pub unsafe extern "C" fn modelseal_seal_file(
 ) -> ModelsealStatus {
     status(|| {
         // SAFETY: forwarded caller contract for the three strings.
-        let (key, src, dst) = unsafe {
-            (
-                key_arg(key, "key"),
-                path_arg(src, "src"),
-                path_arg(dst, "dst"),
-            )
-        };
-        let (src, dst) = (src?, dst?);
-        let key = key?;
+        let (key, src, dst) = unsafe { key_and_paths((key, "key"), (src, "src"), (dst, "dst")) }?;
         let format = format_arg(format)?;
         let chunk_log2 = chunk_arg(chunk_log2)?;
         modelseal::seal_file(&key, src, dst, format, chunk_log2)?;

@@ -277,6 +277,28 @@ pub(crate) unsafe fn key_arg(p: *const c_char, arg: &str) -> Result<modelseal::K
     Ok(modelseal::Key::from_base64(text)?)
 }
 
+/// A key and two path arguments, as the sealing functions take them; a bad path is reported
+/// before a bad key.
+///
+/// # Safety
+/// The three strings are NULL or NUL-terminated and stay valid for `'a`.
+pub(crate) unsafe fn key_and_paths<'a>(
+    (key, key_name): (*const c_char, &str),
+    (src, src_name): (*const c_char, &str),
+    (dst, dst_name): (*const c_char, &str),
+) -> Result<(modelseal::Key, &'a Path, &'a Path), Failure> {
+    // SAFETY: forwarded caller contract.
+    let (key, src, dst) = unsafe {
+        (
+            key_arg(key, key_name),
+            path_arg(src, src_name),
+            path_arg(dst, dst_name),
+        )
+    };
+    let (src, dst) = (src?, dst?);
+    Ok((key?, src, dst))
+}
+
 /// Borrows a byte-buffer argument.
 ///
 /// # Safety

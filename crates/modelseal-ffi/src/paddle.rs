@@ -2,7 +2,7 @@
 //! function names and `model_code.h` return codes, in C types only (no `std::string` across the ABI).
 
 use crate::api::{storage_of, ModelsealStorage};
-use crate::boundary::{boundary, bytes_arg, key_arg, out_arg, path_arg, Failure};
+use crate::boundary::{boundary, bytes_arg, key_and_paths, key_arg, out_arg, path_arg, Failure};
 use crate::ModelsealStatus;
 use modelseal::{ModelDir, OutputFormat, Role, SealOptions, Storage};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
@@ -174,16 +174,14 @@ unsafe fn encrypt_dir(
     format: OutputFormat,
 ) -> c_int {
     paddle(Op::EncryptDir, || {
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract for the three strings.
         let (key, src, dst) = unsafe {
-            (
-                key_arg(keydata, "keydata"),
-                path_arg(src_dir, "src_dir"),
-                path_arg(dst_dir, "dst_dir"),
+            key_and_paths(
+                (keydata, "keydata"),
+                (src_dir, "src_dir"),
+                (dst_dir, "dst_dir"),
             )
-        };
-        let (src, dst) = (src?, dst?);
-        let key = key?;
+        }?;
         check_paddle_dir(src)?;
         // A directory that needs a key, or opens as sealed, is already encrypted.
         let model = match ModelDir::open(src, None) {
@@ -220,16 +218,14 @@ unsafe fn encrypt_model(
     format: OutputFormat,
 ) -> c_int {
     paddle(Op::Encrypt, || {
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract for the three strings.
         let (key, src, dst) = unsafe {
-            (
-                key_arg(keydata, "keydata"),
-                path_arg(infile, "infile"),
-                path_arg(outfile, "outfile"),
+            key_and_paths(
+                (keydata, "keydata"),
+                (infile, "infile"),
+                (outfile, "outfile"),
             )
-        };
-        let (src, dst) = (src?, dst?);
-        let key = key?;
+        }?;
         modelseal::seal_file(&key, src, dst, format, modelseal::v2::DEFAULT_CHUNK_LOG2)?;
         Ok(())
     })
