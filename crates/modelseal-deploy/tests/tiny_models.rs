@@ -21,9 +21,12 @@ fn image() -> Mat {
     Mat::from_u8(w, h, d)
 }
 
-#[test]
-fn nms_rows_come_back_in_original_pixels_on_both_backends() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nms_det");
+/// The committed test model `tests/data/<name>` on tract and, when its library is found, on
+/// ONNX Runtime (required under CI).
+fn predictors(name: &str) -> Vec<(BackendKind, Predictor)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     let mut kinds = vec![BackendKind::Tract];
     if onnxruntime::find_library().is_some() {
         kinds.push(BackendKind::OnnxRuntime);
@@ -32,16 +35,25 @@ fn nms_rows_come_back_in_original_pixels_on_both_backends() {
     } else {
         eprintln!("SKIP (onnxruntime part): ONNX Runtime library not found");
     }
+    let src = PlainSource::open(&dir).unwrap();
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let opts = BackendOptions {
+                kind,
+                threads: Some(1),
+                ir_optim: true,
+                ..Default::default()
+            };
+            (kind, Predictor::open(&src, &opts).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn nms_rows_come_back_in_original_pixels_on_both_backends() {
     let img = image();
-    for kind in kinds {
-        let src = PlainSource::open(&dir).unwrap();
-        let opts = BackendOptions {
-            kind,
-            threads: Some(1),
-            ir_optim: true,
-            ..Default::default()
-        };
-        let mut p = Predictor::open(&src, &opts).unwrap();
+    for (kind, mut p) in predictors("nms_det") {
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (320, 320));
         assert_eq!(prep.scale, (3.2, 1.6));
@@ -76,21 +88,8 @@ fn nms_rows_come_back_in_original_pixels_on_both_backends() {
 
 #[test]
 fn paddlex_yolo_gets_im_size_and_bbox_rows() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/paddlex_yolo");
-    let mut kinds = vec![BackendKind::Tract];
-    if onnxruntime::find_library().is_some() {
-        kinds.push(BackendKind::OnnxRuntime);
-    }
     let img = image();
-    for kind in kinds {
-        let src = PlainSource::open(&dir).unwrap();
-        let opts = BackendOptions {
-            kind,
-            threads: Some(1),
-            ir_optim: true,
-            ..Default::default()
-        };
-        let mut p = Predictor::open(&src, &opts).unwrap();
+    for (kind, mut p) in predictors("paddlex_yolo") {
         assert_eq!(p.config().model_name, "YOLOv3");
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (256, 256));
@@ -115,21 +114,8 @@ fn paddlex_yolo_gets_im_size_and_bbox_rows() {
 
 #[test]
 fn paddleseg_int64_label_map_is_mapped_back_to_the_original_size() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seg_argmax");
-    let mut kinds = vec![BackendKind::Tract];
-    if onnxruntime::find_library().is_some() {
-        kinds.push(BackendKind::OnnxRuntime);
-    }
     let img = image();
-    for kind in kinds {
-        let src = PlainSource::open(&dir).unwrap();
-        let opts = BackendOptions {
-            kind,
-            threads: Some(1),
-            ir_optim: true,
-            ..Default::default()
-        };
-        let mut p = Predictor::open(&src, &opts).unwrap();
+    for (kind, mut p) in predictors("seg_argmax") {
         let prep = p.preprocess(&img).unwrap();
         assert_eq!((prep.height, prep.width), (48, 64));
         // Independent expectation: argmax over the prepared channels, nearest back to 200x100.
