@@ -89,6 +89,21 @@ fn paddle<F: FnOnce() -> Result<(), Failure>>(op: Op, f: F) -> c_int {
     }
 }
 
+/// PaddleX's answer to "is it encrypted?": 0 yes, 1 no, else the failure's code. `check` runs
+/// inside the panic boundary.
+fn encrypted_answer(check: impl FnOnce() -> Result<bool, Failure>) -> c_int {
+    let mut encrypted = false;
+    let code = paddle(Op::Decrypt, || {
+        encrypted = check()?;
+        Ok(())
+    });
+    match (code, encrypted) {
+        (CODE_OK, true) => 0,
+        (CODE_OK, false) => 1,
+        (other, _) => other,
+    }
+}
+
 fn dir_failure(name: &'static str, message: String) -> Failure {
     Failure::new(ModelsealStatus::InvalidArgument, name, message)
 }
@@ -423,18 +438,11 @@ pub unsafe extern "C" fn paddle_encrypt_model_v1(
 /// `file_path` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn paddle_check_file_encrypted(file_path: *const c_char) -> c_int {
-    let mut encrypted = false;
-    let code = paddle(Op::Decrypt, || {
+    encrypted_answer(|| {
         // SAFETY: forwarded caller contract.
         let path = unsafe { path_arg(file_path, "file_path") }?;
-        encrypted = modelseal::file_storage(path)? != Storage::Plain;
-        Ok(())
-    });
-    match (code, encrypted) {
-        (CODE_OK, true) => 0,
-        (CODE_OK, false) => 1,
-        (other, _) => other,
-    }
+        Ok(modelseal::file_storage(path)? != Storage::Plain)
+    })
 }
 
 /// Like `paddle_check_file_encrypted`, for `len` bytes in memory: 0 encrypted, 1 not, 101 NULL.
@@ -444,18 +452,11 @@ pub unsafe extern "C" fn paddle_check_file_encrypted(file_path: *const c_char) -
 /// `data` is NULL or points to `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn paddle_check_buffer_encrypted(data: *const c_uchar, len: usize) -> c_int {
-    let mut encrypted = false;
-    let code = paddle(Op::Decrypt, || {
+    encrypted_answer(|| {
         // SAFETY: forwarded caller contract.
         let data = unsafe { bytes_arg(data, len, "data") }?;
-        encrypted = storage_of(data) != ModelsealStorage::Plain;
-        Ok(())
-    });
-    match (code, encrypted) {
-        (CODE_OK, true) => 0,
-        (CODE_OK, false) => 1,
-        (other, _) => other,
-    }
+        Ok(storage_of(data) != ModelsealStorage::Plain)
+    })
 }
 
 /// Decrypts `file_path` (modelseal v2, PaddleX v1 or FastDeploy base64 v1) with the base64 key
