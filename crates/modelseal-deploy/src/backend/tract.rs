@@ -159,42 +159,27 @@ impl Backend for TractBackend {
         for (i, o) in outs.iter().enumerate() {
             let shape = o.shape().to_vec();
             let data = match o.datum_type() {
-                DatumType::F32 => TensorData::F32(
-                    o.to_plain_array_view::<f32>()
-                        .map_err(|e| err(e.to_string()))?
-                        .iter()
-                        .copied()
-                        .collect(),
-                ),
-                DatumType::I64 => TensorData::I64(
-                    o.to_plain_array_view::<i64>()
-                        .map_err(|e| err(e.to_string()))?
-                        .iter()
-                        .copied()
-                        .collect(),
-                ),
-                DatumType::I32 => TensorData::I32(
-                    o.to_plain_array_view::<i32>()
-                        .map_err(|e| err(e.to_string()))?
-                        .iter()
-                        .copied()
-                        .collect(),
-                ),
+                DatumType::F32 => TensorData::F32(values(o)?),
+                DatumType::I64 => TensorData::I64(values(o)?),
+                DatumType::I32 => TensorData::I32(values(o)?),
                 dt => {
                     let c = o
                         .cast_to::<f32>()
                         .map_err(|e| err(format!("output {i} of type {dt:?}: {e}")))?;
-                    TensorData::F32(
-                        c.to_plain_array_view::<f32>()
-                            .map_err(|e| err(e.to_string()))?
-                            .iter()
-                            .copied()
-                            .collect(),
-                    )
+                    TensorData::F32(values(&c)?)
                 }
             };
             result.push(T { shape, data });
         }
         Ok(result)
     }
+}
+
+/// The elements of an output tensor, in order.
+fn values<D: Datum + Copy>(t: &Tensor) -> Result<Vec<D>> {
+    Ok(t.to_plain_array_view::<D>()
+        .map_err(|e| err(e.to_string()))?
+        .iter()
+        .copied()
+        .collect())
 }
