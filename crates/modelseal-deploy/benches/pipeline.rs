@@ -37,19 +37,23 @@ fn opts(threads: usize) -> BackendOptions {
     }
 }
 
+/// The Python interpreter: `PYTHON`, else `python3`.
+fn python() -> std::process::Command {
+    std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+}
+
 fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f64> {
-    let out =
-        std::process::Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-            .arg(root().join("scripts/bench_python.py"))
-            .args([
-                kind,
-                &dir.display().to_string(),
-                &list.display().to_string(),
-                &threads.to_string(),
-            ])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
+    let out = python()
+        .arg(root().join("scripts/bench_python.py"))
+        .args([
+            kind,
+            &dir.display().to_string(),
+            &list.display().to_string(),
+            &threads.to_string(),
+        ])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace()
         .find_map(|w| w.strip_prefix("images_per_s="))
@@ -60,14 +64,12 @@ fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f6
 fn lines_list(models: &Path) -> PathBuf {
     let list = models.join("bench/lines/list.txt");
     if !list.is_file() {
-        let ok = std::process::Command::new(
-            std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()),
-        )
-        .arg(root().join("scripts/bench_crops.py"))
-        .arg(models)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+        let ok = python()
+            .arg(root().join("scripts/bench_crops.py"))
+            .arg(models)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         assert!(ok, "scripts/bench_crops.py failed");
     }
     list
