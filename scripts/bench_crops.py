@@ -11,7 +11,6 @@ import os
 import sys
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import goldens  # noqa: E402  (DB pre-processing, model session, image reader)
@@ -21,9 +20,8 @@ ENTRIES = 135
 
 
 def lines(session, bgr):
-    x, (rh, rw), (h, w) = goldens.seg_pre(bgr)
-    (prob,) = session.run(None, {"x": x})
-    mask = cv2.resize((prob[0, 0, :rh, :rw] > 0.3).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    mask, _ = goldens.db_text_mask(session, bgr)
+    h, w = mask.shape
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     boxes = sorted(cv2.boundingRect(c) for c in contours)
     for x0, y0, bw, bh in boxes:

@@ -36,10 +36,7 @@ def main():
             x, scale = goldens.det_pre(bgr)
             preds = s.run(None, {"image": x})
             return len(goldens.picodet_post(preds, x.shape[2:], scale))
-        x, (rh, rw), (h, w) = goldens.seg_pre(bgr)
-        (prob,) = s.run(None, {"x": x})
-        lab = (prob[0, 0] > 0.3).astype(np.uint8)[:rh, :rw]
-        return int(cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST).sum())
+        return int(goldens.db_text_mask(s, bgr)[0].sum())
     one(paths[0])
     t0 = time.perf_counter()
     for p in paths:

@@ -232,14 +232,20 @@ def seg_pre(bgr):
     return im.transpose((2, 0, 1))[None].copy(), (rh, rw), (h, w)
 
 
+def db_text_mask(s, bgr):
+    """The DB detector's text mask (probability > 0.3) at the original size, and its input."""
+    x, (rh, rw), (h, w) = seg_pre(bgr)
+    (prob,) = s.run(None, {"x": x})
+    lab = (prob[0, 0] > 0.3).astype(np.uint8)[:rh, :rw]
+    return cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST), x
+
+
 def golden_det_db():
     s = session("det_db")
     out = {}
     for name in IMAGES:
-        x, (rh, rw), (h, w) = seg_pre(imread(name))
-        (prob,) = s.run(None, {"x": x})
-        lab = (prob[0, 0] > 0.3).astype(np.uint8)[:rh, :rw]
-        lab = cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST)
+        lab, x = db_text_mask(s, imread(name))
+        h, w = lab.shape
         out[name] = {"input": tensor_info(x), "height": h, "width": w, "ones": int(lab.sum()), "sha256": sha(lab), "samples": samples(lab)}
     return out
 
