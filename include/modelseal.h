@@ -35,6 +35,11 @@
 #define MODELSEAL_SEAL_FORCE 1
 
 /**
+ * Bytes of a buffer that holds a sealing id: 32 hex digits and the terminating NUL.
+ */
+#define MODELSEAL_SEAL_ID_BUFFER_LEN 33
+
+/**
  * Result of a `modelseal_*` function. `MODELSEAL_STATUS_OK` (0) is success; every other value is a
  * failure whose details are in `modelseal_last_error()` and `modelseal_last_error_name()`.
  */
@@ -161,6 +166,24 @@ typedef struct ModelsealBuffer ModelsealBuffer;
  */
 typedef struct ModelsealDir ModelsealDir;
 
+/**
+ * Options of `modelseal_dir_open_ex` and `modelseal_dir_open_memory_ex`: the open policy's
+ * choices. Zero-initialise it for the defaults (no PaddleX v1, any sealing made with the key).
+ */
+typedef struct ModelsealOpenOptions {
+  /**
+   * Non-zero: open PaddleX v1 directories (one AES-GCM nonce per key, no manifest); their
+   * model, params and config files must still be encrypted.
+   */
+  uint32_t allow_paddlex_v1;
+  /**
+   * NULL, or the sealing id (32 hex digits, as `modelseal_dir_seal_id` gives it) every other
+   * sealing is refused for (`MODELSEAL_STATUS_INTEGRITY`): an older sealing under the same key
+   * is refused only when pinned.
+   */
+  const char *expected_seal_id;
+} ModelsealOpenOptions;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -264,8 +287,8 @@ enum ModelsealStatus modelseal_seal_file(const char *key,
 
 /**
  * Seals `len` bytes at `data` into a sealed file image returned in `*out` (a library buffer;
- * release it with `modelseal_buffer_free`). `name` is recorded in the v2 header (1 to 4096 bytes
- * of UTF-8; ignored for PaddleX v1). Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT.
+ * release it with `modelseal_buffer_free`). `name` is recorded in the v2 header (a relative
+ * '/'-separated path of 1 to 4096 bytes of UTF-8; ignored for PaddleX v1). Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT.
  *
  * # Safety
  * `data` is NULL or points to `len` readable bytes; `key` and `name` are NULL or NUL-terminated;
@@ -279,15 +302,8 @@ enum ModelsealStatus modelseal_bytes_seal(const char *key,
                                           struct ModelsealBuffer **out);
 
 /**
- * Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`.
- * With a `key`, the directory must be sealed (modelseal v2, or PaddleX v1 `*.encrypted`): a v2
- * directory's manifest is authenticated and every member file checked against it now (wrong key,
- * added, missing, swapped, foreign, truncated or extended members are reported here); member payloads are decrypted
- * and authenticated by `modelseal_dir_read`. PaddleX v1 has no directory-level key check: there a
- * wrong key is reported by the first `modelseal_dir_read` of an encrypted member. With
- * `key == NULL` only plain directories open.
- * Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT (not a directory; sealed without key), IO,
- * WRONG_KEY, INTEGRITY, UNSUPPORTED (a key was given but the directory is not sealed).
+ * Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`, under
+ * the open policy with default options (see `modelseal_dir_open_ex`).
  *
  * # Safety
  * `path` is NULL or NUL-terminated; `key` is NULL or NUL-terminated; `out` is NULL or a writable
@@ -296,6 +312,40 @@ enum ModelsealStatus modelseal_bytes_seal(const char *key,
 enum ModelsealStatus modelseal_dir_open(const char *path,
                                         const char *key,
                                         struct ModelsealDir **out);
+
+/**
+ * Opens the model directory `path` into `*out` (release with `modelseal_dir_free`) under the
+ * open policy. With a `key`, only a sealing that verifies opens: a modelseal v2 directory whose
+ * manifest authenticates and lists exactly the files present (wrong key, added, missing, swapped,
+ * foreign, truncated or extended members are reported here; payloads are decrypted and
+ * authenticated by `modelseal_dir_read`). A plain directory, a plain member or a decoy is refused
+ * (UNSUPPORTED); a PaddleX v1 directory opens only with `options->allow_paddlex_v1` (else
+ * UNSUPPORTED), and then its model, params and config files must be encrypted; a pinned
+ * `options->expected_seal_id` refuses any other sealing (INTEGRITY). With `key == NULL` only
+ * plain directories open. `options` may be NULL (the defaults).
+ * Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT (not a directory; sealed without key; a
+ * malformed expected sealing id), IO, WRONG_KEY, INTEGRITY, UNSUPPORTED.
+ *
+ * # Safety
+ * `path` and `key` are NULL or NUL-terminated; `options` is NULL or points to a readable
+ * `ModelsealOpenOptions`; `out` is NULL or a writable `ModelsealDir*` location.
+ */
+enum ModelsealStatus modelseal_dir_open_ex(const char *path,
+                                           const char *key,
+                                           const struct ModelsealOpenOptions *options,
+                                           struct ModelsealDir **out);
+
+/**
+ * Writes the sealing id of an opened v2 directory (32 hex digits and a NUL) into `out`, which
+ * holds `out_len >= MODELSEAL_SEAL_ID_BUFFER_LEN` bytes. Errors: NULL_ARGUMENT, BUFFER_TOO_SMALL,
+ * NOT_FOUND (a plain or PaddleX v1 directory has no sealing id).
+ *
+ * # Safety
+ * `dir` is NULL or a live handle; `out` is NULL or points to `out_len` writable bytes.
+ */
+enum ModelsealStatus modelseal_dir_seal_id(const struct ModelsealDir *dir,
+                                           char *out,
+                                           size_t out_len);
 
 /**
  * Opens a sealed (modelseal v2) directory whose files are held in memory, e.g. unpacked from an
@@ -318,6 +368,21 @@ enum ModelsealStatus modelseal_dir_open_memory(const char *const *paths,
                                                size_t count,
                                                const char *key,
                                                struct ModelsealDir **out);
+
+/**
+ * `modelseal_dir_open_memory` with open options (a pinned `expected_seal_id`; PaddleX v1 never
+ * opens from memory). `options` may be NULL.
+ *
+ * # Safety
+ * As `modelseal_dir_open_memory`; `options` is NULL or points to a readable `ModelsealOpenOptions`.
+ */
+enum ModelsealStatus modelseal_dir_open_memory_ex(const char *const *paths,
+                                                  const uint8_t *const *datas,
+                                                  const size_t *lens,
+                                                  size_t count,
+                                                  const char *key,
+                                                  const struct ModelsealOpenOptions *options,
+                                                  struct ModelsealDir **out);
 
 /**
  * Releases a directory handle and sets `*dir` to NULL. NULL and `*dir == NULL` do nothing.

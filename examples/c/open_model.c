@@ -3,11 +3,13 @@
  * files into memory (as a service would before handing them to Paddle Inference's SetModelBuffer
  * or ONNX Runtime's CreateSessionFromArray) and prints their sizes and SHA-256.
  *
- *   open_model MODEL_DIR [KEY_FILE] [--all]
+ *   open_model MODEL_DIR [KEY_FILE] [--all] [--allow-paddlex-v1] [--seal-id HEX]
  *
  * The key (base64, 44 characters) is read from KEY_FILE, else from the MODELSEAL_KEY environment
- * variable; without either, only a plain (unsealed) directory opens. --all also prints the size
- * and SHA-256 of every member. On failure it prints the error and exits with the status value.
+ * variable; with a key only a sealed directory opens, without one only a plain directory.
+ * --allow-paddlex-v1 opens PaddleX v1 directories; --seal-id pins the sealing the service
+ * shipped (any other one is refused). --all also prints the size and SHA-256 of every member.
+ * On failure it prints the error and exits with the status value.
  *
  * Build: gcc -I include examples/c/open_model.c -L target/debug -lmodelseal_ffi -o open_model
  */
@@ -70,6 +72,8 @@ static ModelsealStatus print_member(const ModelsealDir *dir, const char *label, 
 int main(int argc, char **argv) {
     char key[MODELSEAL_KEY_BUFFER_LEN + 16];
     const char *key_arg = NULL, *dir_path = NULL, *key_file = NULL;
+    ModelsealOpenOptions options = {0, NULL};
+    char seal_id[MODELSEAL_SEAL_ID_BUFFER_LEN];
     int all = 0, i, rc = 0;
     ModelsealDir *dir = NULL;
     ModelsealBuffer *model = NULL, *params = NULL;
@@ -80,15 +84,17 @@ int main(int argc, char **argv) {
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0) all = 1;
+        else if (strcmp(argv[i], "--allow-paddlex-v1") == 0) options.allow_paddlex_v1 = 1;
+        else if (strcmp(argv[i], "--seal-id") == 0 && i + 1 < argc) options.expected_seal_id = argv[++i];
         else if (!dir_path) dir_path = argv[i];
         else if (!key_file) key_file = argv[i];
         else {
-            fprintf(stderr, "usage: open_model MODEL_DIR [KEY_FILE] [--all]\n");
+            fprintf(stderr, "usage: open_model MODEL_DIR [KEY_FILE] [--all] [--allow-paddlex-v1] [--seal-id HEX]\n");
             return 2;
         }
     }
     if (!dir_path) {
-        fprintf(stderr, "usage: open_model MODEL_DIR [KEY_FILE] [--all]\n");
+        fprintf(stderr, "usage: open_model MODEL_DIR [KEY_FILE] [--all] [--allow-paddlex-v1] [--seal-id HEX]\n");
         return 2;
     }
     memset(key, 0, sizeof key);
@@ -100,7 +106,7 @@ int main(int argc, char **argv) {
     }
 
     printf("modelseal %s\n", modelseal_version());
-    st = modelseal_dir_open(dir_path, key_arg, &dir);
+    st = modelseal_dir_open_ex(dir_path, key_arg, &options, &dir);
     memset(key, 0, sizeof key); /* the handle keeps its own (wiped-on-free) copy of the key */
     if (st != MODELSEAL_STATUS_OK) return fail(st, dir_path);
 
@@ -110,6 +116,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     printf("storage: %s\nmembers: %zu\n", storage_name(storage), count);
+    if (modelseal_dir_seal_id(dir, seal_id, sizeof seal_id) == MODELSEAL_STATUS_OK) printf("sealing id: %s\n", seal_id);
     for (index = 0; index < count; index++) {
         ModelsealRole role;
         if ((st = modelseal_dir_member_name(dir, index, &name)) != MODELSEAL_STATUS_OK ||

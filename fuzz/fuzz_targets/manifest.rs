@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok((_, members)) = modelseal::parse_manifest(data) {
+    if let Ok((_, members)) = modelseal::internal::parse_manifest(data) {
         for m in members {
             assert!(!m.name.starts_with('/') && !m.name.split('/').any(|c| c == ".." || c.is_empty()));
             assert_eq!(m.file, format!("{}.sealed", m.name));

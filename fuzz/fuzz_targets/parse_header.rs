@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(h) = modelseal::v2::parse_header(data) {
+    if let Ok(h) = modelseal::internal::parse_header(data) {
         let enc = h.encode();
         assert_eq!(&data[..enc.len()], &enc[..]);
         let _ = h.sealed_len();

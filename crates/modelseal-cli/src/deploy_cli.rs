@@ -7,18 +7,24 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, ValueEnum};
 use modelseal_deploy::backend::BackendKind;
 use modelseal_deploy::image::Mat;
+use modelseal_deploy::json::{self, Written};
 use modelseal_deploy::runner::{run_pipelined, Flow};
-use modelseal_deploy::{vis, BackendOptions, Prediction, Predictor, SealedSource};
+use modelseal_deploy::{vis, BackendOptions, ModelSource, Prediction, Predictor};
+
+use crate::{KeyArgs, PolicyArgs};
 
 /// Which demo runs: the SDK's task; its PaddleX name ("classifier", ...) names the tool.
 pub use modelseal_deploy::Task;
 
-const AFTER_HELP: &str = "Flags may be written --flag=value, --flag value, -flag value or -flag=value; \
+/// The help text after the flags.
+pub const AFTER_HELP: &str = "Flags may be written --flag=value, --flag value, -flag value or -flag=value; \
 booleans as --use_gpu, --use_gpu=true or --use_gpu=false.
-The key is read from --key-file FILE ('-' = stdin), else MODELSEAL_KEY, else --key (warned: argv is visible).
+The key is read from --key-file FILE ('-' = stdin), else the file named by MODELSEAL_KEY_FILE, else \
+MODELSEAL_KEY, else --key (warned: argv is visible). With a key only a sealed directory runs; \
+without one, a plain directory.
 
 Exit codes:
   0  success
@@ -26,77 +32,101 @@ Exit codes:
   2  usage error (bad flags, missing key, unsupported option such as --use_gpu without a GPU runtime)
   3  I/O error (a file could not be read or written)
   4  wrong key
-  5  integrity failure (tampered, truncated, extended, swapped or foreign member)
-  6  unsupported input (not sealed, unknown format version, unsupported model)";
+  5  integrity failure (tampered, truncated, extended, swapped or foreign member; not the pinned sealing)
+  6  unsupported input (not sealed, PaddleX v1 not allowed, unsupported model, layout or config)";
 
-#[derive(Parser, Debug)]
-#[command(after_help = AFTER_HELP, disable_version_flag = true)]
-struct Flags {
-    /// Model directory (sealed v2, PaddleX v1 `*.encrypted`, or plain).
-    #[arg(long = "model_dir", alias = "model-dir", value_name = "DIR")]
-    model_dir: PathBuf,
-    /// One image to predict.
-    #[arg(long = "image", value_name = "FILE")]
-    image: Option<PathBuf>,
-    /// A text file with one image path per line.
-    #[arg(long = "image_list", alias = "image-list", value_name = "FILE")]
-    image_list: Option<PathBuf>,
-    /// Run on the GPU (CUDA execution provider; needs onnxruntime-gpu).
-    #[arg(long = "use_gpu", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
-    use_gpu: bool,
-    /// Use TensorRT (TensorRT execution provider; needs onnxruntime-gpu and TensorRT).
-    #[arg(long = "use_trt", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
-    use_trt: bool,
-    /// Accepted for PaddleX compatibility (CPU kernels are always on).
-    #[arg(long = "use_mkl", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
-    use_mkl: bool,
-    /// Accepted for PaddleX compatibility; sets the threads when --thread_num is not given.
-    #[arg(long = "mkl_thread_num", value_name = "N")]
-    mkl_thread_num: Option<usize>,
-    /// GPU device id.
-    #[arg(long = "gpu_id", default_value_t = 0, value_name = "ID")]
-    gpu_id: i32,
-    /// Where visualisations and label maps go.
-    #[arg(long = "save_dir", default_value = "output", value_name = "DIR")]
-    save_dir: PathBuf,
-    /// Read the base64 key from FILE ('-' = standard input).
-    #[arg(long = "key-file", alias = "key_file", value_name = "FILE")]
-    key_file: Option<PathBuf>,
-    /// The base64 key itself (visible to other users; prefer --key-file or MODELSEAL_KEY). Empty: plain model.
-    #[arg(long = "key", value_name = "KEY")]
-    key: Option<String>,
-    /// Images per inference call.
-    #[arg(long = "batch_size", default_value_t = 1, value_name = "N")]
-    batch_size: usize,
-    /// Intra-op threads of the backend (default: the backend's choice).
-    #[arg(long = "thread_num", value_name = "N")]
-    thread_num: Option<usize>,
-    /// Graph optimisation.
-    #[arg(long = "use_ir_optim", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
-    use_ir_optim: bool,
-    /// Detector: minimum score of a drawn box (default: the config's draw_threshold, else 0.5).
-    #[arg(long = "threshold", value_name = "T")]
-    threshold: Option<f32>,
-    /// Classifier: print the K best classes.
-    #[arg(long = "topk", value_name = "K")]
-    topk: Option<usize>,
-    /// Segmenter: blend the coloured label map over the image.
-    #[arg(long = "blend", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
-    blend: bool,
-    /// Inference backend.
-    #[arg(long = "backend", default_value = "auto", value_parser = ["auto", "onnxruntime", "tract"])]
-    backend: String,
-    /// One JSON object per image on stdout instead of PaddleX-style lines.
-    #[arg(long = "json", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
-    json: bool,
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// PaddleX's demo lines.
+    Text,
+    /// One JSON object per image, schema 1 (docs/JSON.md).
+    Json,
+    /// PaddleX 3's result layout, one `{"res": ...}` object per image.
+    Paddlex,
 }
 
-/// Rewrites gflags-style `-flag` / `-flag=value` into `--flag` / `--flag=value`.
-fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
+/// The flags of the deployment commands (PaddleX's demo flags and the open policy's).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DeployArgs {
+    /// Model directory (sealed v2, PaddleX v1 `*.encrypted` with --allow-paddlex-v1, or plain without a key).
+    #[arg(long = "model_dir", alias = "model-dir", value_name = "DIR")]
+    pub model_dir: PathBuf,
+    /// One image to predict.
+    #[arg(long = "image", value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// A text file with one image path per line.
+    #[arg(long = "image_list", alias = "image-list", value_name = "FILE")]
+    pub image_list: Option<PathBuf>,
+    /// Run on the GPU (CUDA execution provider; needs onnxruntime-gpu).
+    #[arg(long = "use_gpu", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    pub use_gpu: bool,
+    /// Use TensorRT (TensorRT execution provider; needs onnxruntime-gpu and TensorRT).
+    #[arg(long = "use_trt", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    pub use_trt: bool,
+    /// Accepted for PaddleX compatibility (CPU kernels are always on).
+    #[arg(long = "use_mkl", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    pub use_mkl: bool,
+    /// Accepted for PaddleX compatibility; sets the threads when --thread_num is not given.
+    #[arg(long = "mkl_thread_num", value_name = "N")]
+    pub mkl_thread_num: Option<usize>,
+    /// GPU device id.
+    #[arg(long = "gpu_id", default_value_t = 0, value_name = "ID")]
+    pub gpu_id: i32,
+    /// Where visualisations and label maps go (text output: default `output`; JSON: none unless given).
+    #[arg(long = "save_dir", alias = "save-dir", value_name = "DIR")]
+    pub save_dir: Option<PathBuf>,
+    // Key sources (the flags document themselves).
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub key: KeyArgs,
+    // The open policy's flags.
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Images per inference call.
+    #[arg(long = "batch_size", default_value_t = 1, value_name = "N")]
+    pub batch_size: usize,
+    /// Intra-op threads of the backend (default: the backend's choice).
+    #[arg(long = "thread_num", value_name = "N")]
+    pub thread_num: Option<usize>,
+    /// Graph optimisation.
+    #[arg(long = "use_ir_optim", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    pub use_ir_optim: bool,
+    /// Detector: minimum score of a drawn box (default: the config's draw_threshold, else 0.5).
+    #[arg(long = "threshold", value_name = "T")]
+    pub threshold: Option<f32>,
+    /// Classifier: report the K best classes.
+    #[arg(long = "topk", value_name = "K")]
+    pub topk: Option<usize>,
+    /// Segmenter: blend the coloured label map over the image.
+    #[arg(long = "blend", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    pub blend: bool,
+    /// Inference backend.
+    #[arg(long = "backend", default_value = "auto", value_parser = ["auto", "onnxruntime", "tract"])]
+    pub backend: String,
+    /// Shorthand for --output-format json.
+    #[arg(long = "json", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    pub json: bool,
+    /// How results are printed on stdout.
+    #[arg(long = "output-format", value_enum, default_value = "text")]
+    pub output_format: OutputFormat,
+}
+
+/// A PaddleX demo binary: `classifier`, `detector` or `segmenter`.
+#[derive(Parser, Debug)]
+#[command(version, after_help = AFTER_HELP)]
+struct Demo {
+    #[command(flatten)]
+    args: DeployArgs,
+}
+
+/// Rewrites gflags-style `-flag` / `-flag=value` into `--flag` / `--flag=value` (from `start` on).
+pub fn normalise(argv: Vec<OsString>, start: usize) -> Vec<OsString> {
     argv.into_iter()
         .enumerate()
         .map(|(i, a)| {
-            if i == 0 {
+            if i < start {
                 return a;
             }
             match a.to_str() {
@@ -114,36 +144,49 @@ fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
         .collect()
 }
 
-/// Parses PaddleX-style flags for `task` and runs it; `argv[0]` is the program name (a
-/// following `classify`/`detect`/`segment` subcommand word is skipped).
-pub fn run_task(task: Task, argv: Vec<OsString>) -> ExitCode {
+/// `main` of the PaddleX demo binaries: hardens the process, parses PaddleX-style flags and runs.
+pub fn demo_main(task: Task) -> ExitCode {
     let tool = task.paddlex_name();
-    // `modelseal classify ...` may hand over its whole command line: drop the subcommand word.
-    let mut argv = argv;
-    let sub = match task {
-        Task::Classify => "classify",
-        Task::Detect => "detect",
-        Task::Segment => "segment",
-    };
-    if argv.get(1).and_then(|a| a.to_str()) == Some(sub) {
-        argv.remove(1);
+    if let Err(e) = crate::process::harden() {
+        eprintln!("{tool}: error: cannot make the process non-dumpable: {e}");
+        return ExitCode::from(crate::exit::FAILURE);
     }
-    let argv = normalise(argv);
-    let flags = match Flags::try_parse_from(&argv) {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                crate::exit::USAGE
-            } else {
-                crate::exit::OK
-            });
-        }
+    crate::process::quiet_onnxruntime();
+    crate::init_logging(0, false);
+    crate::process::log_dumpable();
+    let argv = normalise(std::env::args_os().collect(), 1);
+    let demo = match Demo::command_for(tool).try_get_matches_from(&argv) {
+        Ok(m) => match <Demo as clap::FromArgMatches>::from_arg_matches(&m) {
+            Ok(d) => d,
+            Err(e) => return clap_exit(e),
+        },
+        Err(e) => return clap_exit(e),
     };
-    match run(task, &flags) {
+    run_task(task, &demo.args)
+}
+
+impl Demo {
+    fn command_for(name: &'static str) -> clap::Command {
+        <Demo as clap::CommandFactory>::command().name(name)
+    }
+}
+
+/// Prints a clap error or help and returns its exit code (0 for help and version).
+pub fn clap_exit(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    ExitCode::from(if e.use_stderr() {
+        crate::exit::USAGE
+    } else {
+        crate::exit::OK
+    })
+}
+
+/// Runs `task` with parsed flags; the exit code says how it went.
+pub fn run_task(task: Task, args: &DeployArgs) -> ExitCode {
+    match run(task, args) {
         Ok(0) => ExitCode::from(crate::exit::OK),
         Ok(_) => ExitCode::from(crate::exit::FAILURE),
-        Err(e) => crate::report(tool, &e),
+        Err(e) => crate::report(task.paddlex_name(), &e),
     }
 }
 
@@ -151,8 +194,8 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
     crate::UsageError(msg.into()).into()
 }
 
-fn image_paths(flags: &Flags) -> anyhow::Result<Vec<PathBuf>> {
-    match (&flags.image, &flags.image_list) {
+fn image_paths(args: &DeployArgs) -> anyhow::Result<Vec<PathBuf>> {
+    match (&args.image, &args.image_list) {
         (Some(i), None) => Ok(vec![i.clone()]),
         (None, Some(list)) => {
             let f = std::fs::File::open(list)
@@ -204,92 +247,123 @@ fn save_path(save_dir: &Path, image: &Path, suffix: Option<&str>) -> anyhow::Res
     Ok(out)
 }
 
-fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
-    let paths = image_paths(flags)?;
-    if flags.batch_size == 0 {
+/// What every image's output needs.
+struct Emit<'a> {
+    task: Task,
+    args: &'a DeployArgs,
+    format: OutputFormat,
+    save_dir: Option<PathBuf>,
+    num_labels: usize,
+    threshold: f32,
+    topk: usize,
+    font: Option<vis::FontVec>,
+    list_mode: bool,
+}
+
+fn open_predictor(args: &DeployArgs, tool: &str) -> anyhow::Result<Predictor> {
+    if args.batch_size == 0 {
         return Err(usage("--batch_size must be at least 1"));
     }
-    if flags.thread_num == Some(0) {
+    if args.thread_num == Some(0) {
         return Err(usage("--thread_num must be at least 1"));
     }
-    let kind: BackendKind = flags.backend.parse().map_err(usage)?;
+    let kind: BackendKind = args.backend.parse().map_err(usage)?;
+    if kind != BackendKind::Tract {
+        crate::process::find_onnxruntime();
+    }
     let opts = BackendOptions {
         kind,
-        threads: flags.thread_num.or(flags.mkl_thread_num),
-        use_gpu: flags.use_gpu || flags.use_trt,
-        use_trt: flags.use_trt,
-        gpu_id: flags.gpu_id,
-        ir_optim: flags.use_ir_optim,
+        threads: args.thread_num.or(args.mkl_thread_num),
+        use_gpu: args.use_gpu || args.use_trt,
+        use_trt: args.use_trt,
+        gpu_id: args.gpu_id,
+        ir_optim: args.use_ir_optim,
     };
-    // An empty --key means a plain model, as in PaddleX.
-    let key_arg = flags.key.as_deref().filter(|k| !k.is_empty());
-    let key = modelseal::read_key(flags.key_file.as_deref(), key_arg)?;
-    let source = SealedSource::open(&flags.model_dir, key.as_ref())?;
-    let mut pred = Predictor::open(&source, &opts).map_err(|e| match &e {
-        modelseal_deploy::Error::Backend { .. } if flags.use_gpu || flags.use_trt => {
-            usage(format!("GPU inference is not available: {e}"))
-        }
-        _ => anyhow::Error::new(e),
-    })?;
+    let key = args.key.resolve()?;
+    let source = ModelSource::open(&args.model_dir, &args.policy.options(key))?;
+    crate::warn_if_paddlex_v1(tool, source.storage());
+    let pred = Predictor::open(&source, &opts)?;
     drop(source);
+    Ok(pred)
+}
+
+fn run(task: Task, args: &DeployArgs) -> anyhow::Result<usize> {
+    let tool = task.paddlex_name();
+    let paths = image_paths(args)?;
+    let mut pred = open_predictor(args, tool)?;
     if pred.task() != task {
-        bail!(
-            "model in {} is a {} (config {}), not a {}",
-            flags.model_dir.display(),
-            pred.task().paddlex_name(),
-            pred.config().file,
-            task.paddlex_name()
-        );
+        return Err(anyhow::Error::new(modelseal_deploy::Error::Model {
+            model: pred.model_member().to_string(),
+            message: format!(
+                "the model in {} is a {} (config {}), not a {}",
+                args.model_dir.display(),
+                pred.task().paddlex_name(),
+                pred.config().file,
+                task.paddlex_name()
+            ),
+        }));
     }
-    let needs_dir = task != Task::Classify;
-    if needs_dir {
-        std::fs::create_dir_all(&flags.save_dir)
-            .with_context(|| format!("cannot create save_dir {}", flags.save_dir.display()))?;
+    let format = if args.json {
+        OutputFormat::Json
+    } else {
+        args.output_format
+    };
+    // PaddleX's demos always write pictures (to `output` by default); JSON output only on request.
+    let save_dir = match (&args.save_dir, format) {
+        (Some(d), _) => Some(d.clone()),
+        (None, OutputFormat::Text) if task != Task::Classify => Some(PathBuf::from("output")),
+        (None, _) => None,
+    };
+    if let Some(d) = save_dir.as_ref().filter(|_| task != Task::Classify) {
+        std::fs::create_dir_all(d)
+            .with_context(|| format!("cannot create save_dir {}", d.display()))?;
     }
-    let font = if task == Task::Detect {
-        vis::load_font()
+    let font = if task == Task::Detect && save_dir.is_some() {
+        let f = vis::load_font();
+        if f.is_none() {
+            eprintln!("{tool}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions");
+        }
+        f
     } else {
         None
     };
-    if task == Task::Detect && font.is_none() {
-        eprintln!("{}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions", task.paddlex_name());
-    }
-    let threshold = flags.threshold.unwrap_or_else(|| {
+    let threshold = args.threshold.unwrap_or_else(|| {
         pred.config()
             .det
             .as_ref()
             .map(|d| d.draw_threshold)
             .unwrap_or(0.5)
     });
-    match flags.topk {
+    let topk = match args.topk {
         Some(0) => return Err(usage("--topk must be at least 1")),
-        Some(k) => pred.set_topk(k),
-        None => {}
-    }
-    let list_mode = flags.image_list.is_some();
-    let bar = if list_mode {
+        Some(k) => {
+            pred.set_topk(k);
+            k
+        }
+        None => 1,
+    };
+    let emit = Emit {
+        task,
+        args,
+        format,
+        save_dir,
+        num_labels: pred.labels().len(),
+        threshold,
+        topk,
+        font,
+        list_mode: args.image_list.is_some(),
+    };
+    let bar = if emit.list_mode {
         progress(paths.len() as u64)
     } else {
         indicatif::ProgressBar::hidden()
     };
     let stdout = std::io::stdout();
     let mut failed = 0usize;
-    let num_labels = pred.labels().len();
-    run_pipelined(&mut pred, &paths, flags.batch_size, |p, r| {
-        let r = r.map_err(anyhow::Error::new).and_then(|(m, pr)| {
-            emit(
-                task,
-                flags,
-                p,
-                &m,
-                pr,
-                num_labels,
-                threshold,
-                font.as_ref(),
-                list_mode,
-                &mut stdout.lock(),
-            )
-        });
+    run_pipelined(&mut pred, &paths, args.batch_size, |p, r| {
+        let r = r
+            .map_err(anyhow::Error::new)
+            .and_then(|(m, pr)| emit.result(p, &m, pr, &mut stdout.lock()));
         bar.inc(1);
         match r {
             Ok(()) => Flow::Continue,
@@ -299,10 +373,18 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
                 failed += 1;
                 let shown = p.display().to_string();
                 let text = format!("{e:#}");
-                if text.contains(&shown) {
-                    bar.suspend(|| eprintln!("{}: error: {text}", task.paddlex_name()));
+                let line = if text.contains(&shown) {
+                    format!("{tool}: error: {text}")
                 } else {
-                    bar.suspend(|| eprintln!("{}: error: {shown}: {text}", task.paddlex_name()));
+                    format!("{tool}: error: {shown}: {text}")
+                };
+                bar.suspend(|| eprintln!("{line}"));
+                if emit.format == OutputFormat::Json {
+                    let kind = error_kind(&e);
+                    let v = json::failure(&shown, task, kind, &text);
+                    if writeln!(stdout.lock(), "{v}").is_err() {
+                        return Flow::Stop;
+                    }
                 }
                 Flow::Continue
             }
@@ -310,13 +392,22 @@ fn run(task: Task, flags: &Flags) -> anyhow::Result<usize> {
     });
     bar.finish_and_clear();
     if failed > 0 {
-        eprintln!(
-            "{}: {failed} of {} images failed",
-            task.paddlex_name(),
-            paths.len()
-        );
+        eprintln!("{tool}: {failed} of {} images failed", paths.len());
     }
     Ok(failed)
+}
+
+/// The kind name of a failed image's error (the SDK's, else `io` or `failure`).
+fn error_kind(e: &anyhow::Error) -> &'static str {
+    for c in e.chain() {
+        if let Some(d) = c.downcast_ref::<modelseal_deploy::Error>() {
+            return d.kind().name();
+        }
+        if c.downcast_ref::<std::io::Error>().is_some() {
+            return "io";
+        }
+    }
+    "failure"
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -344,33 +435,78 @@ fn progress(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit(
-    task: Task,
-    flags: &Flags,
-    path: &Path,
-    img: &Mat,
-    pred: Prediction,
-    num_labels: usize,
-    threshold: f32,
-    font: Option<&vis::FontVec>,
-    list_mode: bool,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let shown = path.display().to_string();
-    match (task, pred) {
-        (Task::Classify, Prediction::Classes(mut classes)) => {
-            classes.truncate(flags.topk.unwrap_or(1).max(1));
-            let best = classes.first().ok_or_else(|| anyhow!("no class scores"))?;
-            if flags.json {
-                let mut v = serde_json::json!({"image": shown, "class_id": best.class_id, "label": best.label, "score": best.score});
-                if classes.len() > 1 {
-                    v["topk"] = serde_json::to_value(&classes)?;
-                }
+impl Emit<'_> {
+    /// Writes the pictures asked for, then the result in the chosen format.
+    fn result(
+        &self,
+        path: &Path,
+        img: &Mat,
+        pred: Prediction,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
+        let shown = path.display().to_string();
+        let written = self.pictures(path, img, &pred)?;
+        match self.format {
+            OutputFormat::Json => {
+                let v = json::prediction(&shown, self.task, &pred, self.topk, &written);
                 writeln!(out, "{v}")?;
-            } else {
-                for c in &classes {
-                    if list_mode {
+            }
+            OutputFormat::Paddlex => {
+                writeln!(out, "{}", json::paddlex(&shown, &pred, self.topk, &written))?;
+            }
+            OutputFormat::Text => self.text(&shown, &pred, &written, out)?,
+        }
+        Ok(())
+    }
+
+    fn pictures(&self, path: &Path, img: &Mat, pred: &Prediction) -> anyhow::Result<Written> {
+        let mut w = Written::default();
+        let Some(dir) = &self.save_dir else {
+            return Ok(w);
+        };
+        match (self.task, pred) {
+            (Task::Detect, Prediction::Boxes(boxes)) => {
+                let vis_path = save_path(dir, path, None)?;
+                let canvas = vis::draw_boxes(
+                    img,
+                    boxes,
+                    self.threshold,
+                    self.num_labels,
+                    self.font.as_ref(),
+                );
+                canvas.save(&vis_path)?;
+                w.visualization = Some(vis_path.display().to_string());
+            }
+            (Task::Segment, Prediction::Segmentation(seg)) => {
+                let label_path = save_path(dir, path, Some("_label.png"))?;
+                vis::save_label_png(seg, &label_path)?;
+                let vis_path = save_path(dir, path, None)?;
+                let canvas =
+                    vis::color_segmentation(self.args.blend.then_some(img), seg, self.num_labels);
+                canvas.save(&vis_path)?;
+                w.label_map_png = Some(label_path.display().to_string());
+                w.visualization = Some(vis_path.display().to_string());
+            }
+            (Task::Classify, Prediction::Classes(_)) => {}
+            _ => bail!(
+                "the model's output does not match the {} task",
+                self.task.paddlex_name()
+            ),
+        }
+        Ok(w)
+    }
+
+    fn text(
+        &self,
+        shown: &str,
+        pred: &Prediction,
+        written: &Written,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
+        match pred {
+            Prediction::Classes(classes) => {
+                for c in classes.iter().take(self.topk) {
+                    if self.list_mode {
                         writeln!(
                             out,
                             "Path:{shown}, predict label: {}, label_id:{}, score: {:.6}",
@@ -385,20 +521,12 @@ fn emit(
                     }
                 }
             }
-        }
-        (Task::Detect, Prediction::Boxes(boxes)) => {
-            let vis_path = save_path(&flags.save_dir, path, None)?;
-            let canvas = vis::draw_boxes(img, &boxes, threshold, num_labels, font);
-            canvas.save(&vis_path)?;
-            if flags.json {
-                let v = serde_json::json!({"image": shown, "boxes": boxes, "visualization": vis_path.display().to_string()});
-                writeln!(out, "{v}")?;
-            } else {
+            Prediction::Boxes(boxes) => {
                 if boxes.is_empty() {
                     writeln!(out, "[WARNING] There's no object detected.")?;
                 }
                 // PaddleX reports boxes as [xmin, ymin, xmax - xmin + 1, ymax - ymin + 1].
-                for b in &boxes {
+                for b in boxes {
                     writeln!(
                         out,
                         "image file: {shown}, predict label: {}, label_id:{}, score: {:.6}, box(xmin, ymin, w, h):({:.6}, {:.6}, {:.6}, {:.6})",
@@ -411,28 +539,14 @@ fn emit(
                         b.bbox[3] - b.bbox[1] + 1.0
                     )?;
                 }
-                writeln!(out, "Visualized output saved as {}", vis_path.display())?;
             }
+            Prediction::Segmentation(_) => {}
         }
-        (Task::Segment, Prediction::Segmentation(seg)) => {
-            let label_path = save_path(&flags.save_dir, path, Some("_label.png"))?;
-            vis::save_label_png(&seg, &label_path)?;
-            let vis_path = save_path(&flags.save_dir, path, None)?;
-            let canvas = vis::color_segmentation(flags.blend.then_some(img), &seg, num_labels);
-            canvas.save(&vis_path)?;
-            if flags.json {
-                let v = serde_json::json!({"image": shown, "label_map_png": label_path.display().to_string(), "visualization": vis_path.display().to_string()});
-                writeln!(out, "{v}")?;
-            } else {
-                writeln!(out, "Visualized output saved as {}", vis_path.display())?;
-            }
+        if let Some(v) = &written.visualization {
+            writeln!(out, "Visualized output saved as {v}")?;
         }
-        _ => bail!(
-            "the model's output does not match the {} task",
-            task.paddlex_name()
-        ),
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -453,7 +567,7 @@ mod tests {
         .iter()
         .map(OsString::from)
         .collect();
-        let n: Vec<String> = normalise(a)
+        let n: Vec<String> = normalise(a, 1)
             .into_iter()
             .map(|s| s.into_string().unwrap())
             .collect();

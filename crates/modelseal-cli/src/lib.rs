@@ -1,10 +1,14 @@
-//! Shared pieces of the modelseal command-line tools: exit codes, key options, progress bars, error printing.
-//! Every binary of the crate maps failures to the same documented exit codes.
+//! Shared pieces of the modelseal command-line tools: exit codes, key options, the open policy's
+//! flags, process hardening, progress bars and error printing. Every binary maps failures to the
+//! same documented exit codes.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod deploy_cli;
+pub mod keys;
+pub mod process;
 
-use modelseal::{ErrorKind, Key};
+use modelseal::{ErrorKind, Key, OpenOptions, SealId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,9 +24,10 @@ pub mod exit {
     pub const IO: u8 = 3;
     /// The key does not open the sealed data.
     pub const WRONG_KEY: u8 = 4;
-    /// Sealed data was tampered with, truncated, extended, swapped or mixed.
+    /// Sealed data was tampered with, truncated, extended, swapped or mixed, or is not the pinned sealing.
     pub const INTEGRITY: u8 = 5;
-    /// Input of a kind or version that is not supported.
+    /// Input of a kind or version that is not supported (not sealed, PaddleX v1 not allowed,
+    /// unsupported model, layout or config).
     pub const UNSUPPORTED: u8 = 6;
 }
 
@@ -33,21 +38,41 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   2  usage error (bad flags, bad key string, output exists, missing key)
   3  I/O error (a file could not be read or written)
   4  wrong key
-  5  integrity failure (tampered, truncated, extended, swapped or foreign member)
-  6  unsupported input (not sealed, unknown format version, unsupported model)";
+  5  integrity failure (tampered, truncated, extended, swapped or foreign member; not the pinned sealing)
+  6  unsupported input (not sealed, PaddleX v1 not allowed, unknown format version, unsupported model)";
 
-/// The exit code for an error chain: the first `modelseal::Error` in it decides.
+fn code_of_core(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Usage => exit::USAGE,
+        ErrorKind::Io => exit::IO,
+        ErrorKind::WrongKey => exit::WRONG_KEY,
+        ErrorKind::Integrity => exit::INTEGRITY,
+        ErrorKind::Unsupported => exit::UNSUPPORTED,
+        _ => exit::FAILURE,
+    }
+}
+
+/// The exit code of a deployment SDK error.
+pub fn code_of_deploy(e: &modelseal_deploy::Error) -> u8 {
+    use modelseal_deploy::ErrorKind as K;
+    match e.kind() {
+        K::Usage => exit::USAGE,
+        K::Io => exit::IO,
+        K::WrongKey => exit::WRONG_KEY,
+        K::Integrity => exit::INTEGRITY,
+        K::Unsupported => exit::UNSUPPORTED,
+        _ => exit::FAILURE,
+    }
+}
+
+/// The exit code for an error chain: the first library error in it decides.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<modelseal::Error>() {
-            return match e.kind() {
-                ErrorKind::Usage => exit::USAGE,
-                ErrorKind::Io => exit::IO,
-                ErrorKind::WrongKey => exit::WRONG_KEY,
-                ErrorKind::Integrity => exit::INTEGRITY,
-                ErrorKind::Unsupported => exit::UNSUPPORTED,
-                _ => exit::FAILURE,
-            };
+            return code_of_core(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<modelseal_deploy::Error>() {
+            return code_of_deploy(e);
         }
         if cause.downcast_ref::<UsageError>().is_some() {
             return exit::USAGE;
@@ -71,7 +96,25 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// Prints `err` with its causes on stderr as `<tool>: error: ...` and returns its exit code.
+/// What the user can do about a library error, in terms of this command line.
+pub fn hint(e: &modelseal::Error) -> Option<String> {
+    use modelseal::Error as E;
+    Some(match e {
+        E::KeyRequired { .. } => format!("give the key with {}", keys::KEY_SOURCES),
+        E::PaddleV1NotAllowed { dir } => format!(
+            "migrate it to format v2 with `modelseal rekey --model-dir {} --save-dir NEW_DIR` (it reads v1), or pass --allow-paddlex-v1 to open it as it is",
+            dir.display()
+        ),
+        E::NotSealed { .. } => "with a key (--key-file, MODELSEAL_KEY_FILE, MODELSEAL_KEY or --key) only a sealed directory runs; a plain one runs without any key".into(),
+        E::SealIdMismatch { .. } => "`modelseal verify --model-dir DIR` prints a directory's sealing id; pin the one you shipped with --seal-id or MODELSEAL_SEAL_ID".into(),
+        E::SymlinkOutside { .. } => "pass --follow-symlinks to seal what the link points to".into(),
+        E::OutputExists { .. } => "pass --force to replace the earlier sealing".into(),
+        _ => return None,
+    })
+}
+
+/// Prints `err` with its causes on stderr as `<tool>: error: ...` (and a hint where one helps)
+/// and returns its exit code.
 pub fn report(tool: &str, err: &anyhow::Error) -> ExitCode {
     eprintln!("{tool}: error: {err}");
     for cause in err.chain().skip(1) {
@@ -81,35 +124,109 @@ pub fn report(tool: &str, err: &anyhow::Error) -> ExitCode {
             eprintln!("  caused by: {text}");
         }
     }
+    if let Some(h) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<modelseal::Error>())
+        .and_then(hint)
+    {
+        eprintln!("  hint: {h}");
+    }
     ExitCode::from(exit_code(err))
 }
 
-/// Where a command takes its key from (in this order): `--key-file`, `MODELSEAL_KEY`, `--key`.
+/// Where a command takes its key from (in this order): `--key-file`, `MODELSEAL_KEY_FILE`,
+/// `MODELSEAL_KEY`, `--key`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct KeyArgs {
-    /// Read the base64 key from FILE ('-' = standard input).
-    #[arg(long = "key-file", value_name = "FILE")]
+    /// Read the base64 key from FILE ('-' = standard input); else MODELSEAL_KEY_FILE, else MODELSEAL_KEY.
+    #[arg(long = "key-file", alias = "key_file", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
-    /// The base64 key itself (visible to other users in the process list; prefer --key-file or MODELSEAL_KEY).
+    /// The base64 key itself (visible to other users in the process list; prefer --key-file).
     #[arg(long = "key", value_name = "KEY")]
     pub key: Option<String>,
 }
 
 impl KeyArgs {
-    /// The key, if any source gives one (warning on stderr for `--key`).
+    /// The key, if any source gives one (warning on stderr for `--key`). `MODELSEAL_KEY` is taken
+    /// out of the environment.
     pub fn resolve(&self) -> anyhow::Result<Option<Key>> {
-        Ok(modelseal::read_key(
-            self.key_file.as_deref(),
-            self.key.as_deref(),
-        )?)
+        // An empty --key means no key, as in PaddleX's demos.
+        let arg = self.key.as_deref().filter(|k| !k.is_empty());
+        Ok(keys::KeySources::gather(self.key_file.as_deref(), arg).read()?)
     }
 
     /// The key, or a usage error naming the sources.
     pub fn require(&self) -> anyhow::Result<Key> {
-        self.resolve()?.ok_or_else(|| {
-            UsageError("a key is required: --key-file FILE, the MODELSEAL_KEY environment variable, or --key KEY".into()).into()
-        })
+        self.resolve()?
+            .ok_or_else(|| UsageError(format!("a key is required: {}", keys::KEY_SOURCES)).into())
     }
+}
+
+/// The variable that may pin the expected sealing id.
+pub const SEAL_ID_ENV: &str = "MODELSEAL_SEAL_ID";
+
+/// The open policy's flags, shared by every command that opens a model directory.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PolicyArgs {
+    /// Open PaddleX v1 directories (one AES-GCM nonce per key, no manifest); its model, params and
+    /// config files must still be encrypted. `modelseal rekey` migrates them to format v2.
+    #[arg(long = "allow-paddlex-v1", alias = "allow_paddlex_v1", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value = "false")]
+    pub allow_paddlex_v1: bool,
+    /// Refuse any sealing but this one (32 hex digits, as `modelseal verify` prints it): an older
+    /// sealing under the same key is refused only when pinned.
+    #[arg(long = "seal-id", alias = "seal_id", value_name = "HEX", env = SEAL_ID_ENV)]
+    pub seal_id: Option<SealId>,
+}
+
+impl PolicyArgs {
+    /// The open options for `key` under these flags.
+    pub fn options(&self, key: Option<Key>) -> OpenOptions {
+        OpenOptions::new()
+            .key(key)
+            .allow_paddlex_v1(self.allow_paddlex_v1)
+            .expect_seal_id(self.seal_id)
+    }
+}
+
+/// Prints the PaddleX v1 warning once, when a v1 directory was opened on opt-in.
+pub fn warn_if_paddlex_v1(tool: &str, storage: modelseal::Storage) {
+    if storage == modelseal::Storage::PaddleV1 {
+        eprintln!(
+            "{tool}: warning: opened a PaddleX v1 directory (--allow-paddlex-v1): v1 uses one AES-GCM nonce per key and binds no manifest; migrate it with `modelseal rekey`"
+        );
+    }
+}
+
+/// Logs to stderr at the level `-v`/`-q` ask for (warnings by default); `RUST_LOG` overrides.
+/// Nothing logged anywhere in the tools holds key material.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Prints `prefix` and a secret (a key) as one line on stdout, in one write from zeroize-on-drop
+/// memory: no formatted copy is left behind, and stdout's line buffer is bypassed for a whole line.
+pub fn print_secret_line(prefix: &str, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut line = zeroize::Zeroizing::new(String::with_capacity(prefix.len() + secret.len() + 1));
+    line.push_str(prefix);
+    line.push_str(secret);
+    line.push('\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())?;
+    out.flush()
 }
 
 /// A byte-count progress bar on stderr, drawn only when stderr is a terminal.

@@ -1,17 +1,25 @@
-//! The `modelseal` command: keys, sealing, verification, inspection and re-keying of model directories,
-//! and (through `classify`, `detect`, `segment`) deployment of sealed models on images.
+//! The `modelseal` command: keys, sealing, verification, inspection and re-keying of model
+//! directories, and (through `classify`, `detect`, `segment`) deployment of sealed models on images.
 #![forbid(unsafe_code)]
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
-use modelseal::{Key, ModelDir, OutputFormat, SealOptions, Storage};
-use modelseal_cli::{deploy_cli, progress_bar, report, KeyArgs, UsageError, EXIT_CODES_HELP};
-use std::path::{Path, PathBuf};
+mod commands;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use modelseal::OutputFormat;
+use modelseal_cli::deploy_cli::{self, DeployArgs, Task};
+use modelseal_cli::{report, KeyArgs, PolicyArgs, EXIT_CODES_HELP};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(name = "modelseal", version, about = "Seal model directories with a 256-bit key and open them in memory only", after_help = EXIT_CODES_HELP)]
 struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short = 'q', long = "quiet", global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,14 +75,17 @@ enum Command {
         /// Output file for --in (must not exist).
         #[arg(long = "out", value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Replace an existing non-empty save directory.
+        /// Replace an existing save directory that holds an earlier sealing (never anything else).
         #[arg(long)]
         force: bool,
+        /// Seal what symbolic links pointing outside the model directory point to (refused otherwise).
+        #[arg(long = "follow-symlinks")]
+        follow_symlinks: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "v2")]
         format: FormatArg,
         /// Chunk size as a power of two (12..=24; 16 = 64 KiB).
-        #[arg(long = "chunk-log2", default_value_t = modelseal::v2::DEFAULT_CHUNK_LOG2, value_parser = clap::value_parser!(u8).range(12..=24))]
+        #[arg(long = "chunk-log2", default_value_t = modelseal::DEFAULT_CHUNK_LOG2, value_parser = clap::value_parser!(u8).range(12..=24))]
         chunk_log2: u8,
         /// Write a generated key to this new 0600 file instead of printing it.
         #[arg(long = "key-out", value_name = "FILE")]
@@ -82,13 +93,16 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
-    /// Authenticate every member and the manifest without writing plaintext; one line per member.
+    /// Authenticate every member and the manifest without writing plaintext; one line per member,
+    /// then the sealing id.
     Verify {
         /// Sealed directory or sealed file.
         #[arg(long = "model-dir", alias = "model_dir", value_name = "PATH")]
         model_dir: PathBuf,
         #[command(flatten)]
         key: KeyArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Print what the headers say, without a key.
     Inspect {
@@ -108,7 +122,7 @@ enum Command {
     },
     /// Re-seal a sealed directory (v2 or PaddleX v1) under a new key, in memory only; v1 becomes v2.
     Rekey {
-        /// Sealed directory to read (with the old key from --key-file / MODELSEAL_KEY / --key).
+        /// Sealed directory to read (with the old key from --key-file / MODELSEAL_KEY_FILE / MODELSEAL_KEY / --key).
         #[arg(long = "model-dir", alias = "model_dir", value_name = "DIR")]
         model_dir: PathBuf,
         /// New sealed directory.
@@ -120,7 +134,7 @@ enum Command {
         /// Write a generated new key to this new 0600 file instead of printing it.
         #[arg(long = "key-out", value_name = "FILE")]
         key_out: Option<PathBuf>,
-        /// Replace an existing non-empty save directory.
+        /// Replace an existing save directory that holds an earlier sealing (never anything else).
         #[arg(long)]
         force: bool,
         /// Output format.
@@ -129,296 +143,68 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
-    /// Classify images with a (sealed) model directory; PaddleX `classifier` flags. See `modelseal classify --help`.
-    Classify,
+    /// Classify images with a (sealed) model directory; PaddleX `classifier` flags.
+    #[command(after_help = deploy_cli::AFTER_HELP)]
+    Classify(DeployArgs),
     /// Detect objects in images with a (sealed) model directory; PaddleX `detector` flags.
-    Detect,
+    #[command(after_help = deploy_cli::AFTER_HELP)]
+    Detect(DeployArgs),
     /// Segment images with a (sealed) model directory; PaddleX `segmenter` flags.
-    Segment,
+    #[command(after_help = deploy_cli::AFTER_HELP)]
+    Segment(DeployArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (modelseal.1 and one per subcommand) into a directory.
+    #[command(name = "man")]
+    ManPages {
+        /// Directory to write into (created if missing).
+        #[arg(long = "out-dir", value_name = "DIR")]
+        out_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(code) = deploy_dispatch(&args) {
-        return code;
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The deployment subcommands take PaddleX's single-dash flags too.
+    let deploy = matches!(
+        argv.get(1).and_then(|a| a.to_str()),
+        Some("classify" | "detect" | "segment")
+    );
+    if deploy {
+        if let Err(e) = modelseal_cli::process::harden() {
+            eprintln!("modelseal: error: cannot make the process non-dumpable: {e}");
+            return ExitCode::from(modelseal_cli::exit::FAILURE);
+        }
+        modelseal_cli::process::quiet_onnxruntime();
+        argv = deploy_cli::normalise(argv, 2);
     }
-    let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report("modelseal", &e),
-    }
-}
-
-// Hands `classify`, `detect` and `segment` to the deployment front end before clap parses the command line.
-fn deploy_dispatch(args: &[std::ffi::OsString]) -> Option<ExitCode> {
-    let task = match args.get(1).and_then(|a| a.to_str()) {
-        Some("classify") => deploy_cli::Task::Classify,
-        Some("detect") => deploy_cli::Task::Detect,
-        Some("segment") => deploy_cli::Task::Segment,
-        _ => return None,
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => return deploy_cli::clap_exit(e),
     };
-    let name = format!("modelseal {}", args[1].to_string_lossy());
-    let mut argv = vec![std::ffi::OsString::from(name)];
-    argv.extend(args[2..].iter().cloned());
-    Some(deploy_cli::run_task(task, argv))
-}
-
-fn write_key_file(path: &Path, key: &Key) -> Result<()> {
-    let text = key.to_base64();
-    modelseal::fsutil::write_new_file(
-        path,
-        &mut |w| {
-            w.write_all(format!("{}\n", &*text).as_bytes())
-                .map_err(|e| modelseal::Error::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                })
+    modelseal_cli::init_logging(cli.verbose, cli.quiet);
+    if deploy {
+        modelseal_cli::process::log_dumpable();
+    }
+    match cli.command {
+        Command::Classify(a) => deploy_cli::run_task(Task::Classify, &a),
+        Command::Detect(a) => deploy_cli::run_task(Task::Detect, &a),
+        Command::Segment(a) => deploy_cli::run_task(Task::Segment, &a),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "modelseal",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        other => match commands::run(other) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report("modelseal", &e),
         },
-        true,
-    )?;
-    Ok(())
-}
-
-/// Uses the key given, or generates one and hands it out once (stdout, or `key_out`).
-fn key_or_generate(given: Option<Key>, key_out: Option<&Path>) -> Result<(Key, bool)> {
-    if let Some(k) = given {
-        if key_out.is_some() {
-            return Err(
-                UsageError("--key-out only applies when a new key is generated".into()).into(),
-            );
-        }
-        return Ok((k, false));
-    }
-    let k = Key::generate()?;
-    if let Some(p) = key_out {
-        write_key_file(p, &k)?;
-    }
-    Ok((k, true))
-}
-
-fn announce_key(key: &Key, generated: bool, key_out: Option<&Path>) {
-    if !generated {
-        return;
-    }
-    match key_out {
-        Some(p) => eprintln!("generated a new key and wrote it to {}", p.display()),
-        None => {
-            eprintln!("generated a new key; it is printed once below on stdout; keep it secret:");
-            println!("{}", &*key.to_base64());
-        }
-    }
-}
-
-fn seal_with_progress(
-    key: &Key,
-    src: &ModelDir,
-    dst: &Path,
-    opts: &SealOptions,
-) -> Result<Vec<modelseal::SealedMember>> {
-    let total: u64 = src.names().iter().filter_map(|n| src.size(n)).sum();
-    let bar = progress_bar(total, "sealing");
-    let members = modelseal::seal_dir(key, src, dst, opts, &|n| bar.inc(n));
-    bar.finish_and_clear();
-    members.with_context(|| format!("sealing {} into {}", src.root().display(), dst.display()))
-}
-
-/// Seals `src` into `dst` under the given key (or a new one, handed out once) and lists what was written.
-fn seal_and_report(
-    src: &ModelDir,
-    dst: &Path,
-    key: Option<Key>,
-    key_out: Option<&Path>,
-    opts: &SealOptions,
-) -> Result<()> {
-    let (k, generated) = key_or_generate(key, key_out)?;
-    let members = seal_with_progress(&k, src, dst, opts)?;
-    print_members(&members, dst);
-    announce_key(&k, generated, key_out);
-    Ok(())
-}
-
-fn print_members(members: &[modelseal::SealedMember], dst: &Path) {
-    for m in members {
-        let how = if m.encrypted { "sealed" } else { "copied" };
-        eprintln!(
-            "  {how:<6} {:<8} {:>12} bytes  {} -> {}",
-            m.role.as_str(),
-            m.size,
-            m.name,
-            m.file
-        );
-    }
-    eprintln!("{} members written to {}", members.len(), dst.display());
-}
-
-fn run(cmd: Command) -> Result<()> {
-    match cmd {
-        Command::Keygen { out } => {
-            let key = Key::generate()?;
-            match out {
-                Some(p) => {
-                    write_key_file(&p, &key)?;
-                    eprintln!("wrote a new key to {} (mode 0600)", p.display());
-                }
-                None => println!("{}", &*key.to_base64()),
-            }
-            Ok(())
-        }
-        Command::Encrypt {
-            model_dir,
-            save_dir,
-            input,
-            output,
-            force,
-            format,
-            chunk_log2,
-            key_out,
-            key,
-        } => {
-            let format = OutputFormat::from(format);
-            if format == OutputFormat::PaddleV1 {
-                eprintln!("{}", modelseal::v1::NONCE_REUSE_WARNING);
-            }
-            let given = key.resolve()?;
-            if let (Some(input), Some(output)) = (&input, &output) {
-                let (k, generated) = key_or_generate(given, key_out.as_deref())?;
-                modelseal::seal_file(&k, input, output, format, chunk_log2).with_context(|| {
-                    format!("sealing {} into {}", input.display(), output.display())
-                })?;
-                eprintln!("sealed {} -> {}", input.display(), output.display());
-                announce_key(&k, generated, key_out.as_deref());
-                return Ok(());
-            }
-            let (Some(model_dir), Some(save_dir)) = (model_dir, save_dir) else {
-                return Err(UsageError(
-                    "encrypt needs --model-dir DIR --save-dir DIR, or --in FILE --out FILE".into(),
-                )
-                .into());
-            };
-            let src = match ModelDir::open(&model_dir, None) {
-                Err(modelseal::Error::KeyRequired { .. }) => None,
-                other => Some(other?),
-            };
-            let Some(src) = src.filter(|s| !s.is_sealed()) else {
-                return Err(UsageError(format!(
-                    "{} is already sealed; use `modelseal rekey` to change its key or format",
-                    model_dir.display()
-                ))
-                .into());
-            };
-            let opts = SealOptions {
-                format,
-                chunk_log2,
-                force,
-            };
-            seal_and_report(&src, &save_dir, given, key_out.as_deref(), &opts)
-        }
-        Command::Verify { model_dir, key } => {
-            let k = key.require()?;
-            let report = modelseal::verify(&k, &model_dir)?;
-            let mut first_err: Option<modelseal::Error> = None;
-            for (name, outcome) in report {
-                match outcome {
-                    Ok(m) => println!(
-                        "OK    {name}  {} bytes  sha256:{}  ({})",
-                        m.size,
-                        m.sha256,
-                        storage_name(m.storage)
-                    ),
-                    Err(e) => {
-                        println!("FAIL  {name}  {e}");
-                        first_err.get_or_insert(e);
-                    }
-                }
-            }
-            match first_err {
-                Some(e) => Err(anyhow::Error::new(e)
-                    .context(format!("{} did not verify", model_dir.display()))),
-                None => Ok(()),
-            }
-        }
-        Command::Inspect { path } => {
-            for e in modelseal::inspect(&path)? {
-                match (&e.header, e.storage) {
-                    (Some(h), _) => println!(
-                        "{}: modelseal v2 {}, member '{}', {} plaintext bytes, {} chunks of {} bytes, sealing {}, file {} bytes{}",
-                        e.file,
-                        if h.kind == modelseal::v2::Kind::Manifest { "manifest" } else { "member" },
-                        h.name,
-                        h.plaintext_len,
-                        h.chunk_count(),
-                        h.chunk_size(),
-                        hex::encode(h.seal_id),
-                        e.file_size,
-                        e.problem.as_ref().map(|p| format!(" (PROBLEM: {p})")).unwrap_or_default()
-                    ),
-                    (None, Storage::SealedV2) => println!("{}: modelseal header, unreadable: {}", e.file, e.problem.unwrap_or_default()),
-                    (None, Storage::PaddleV1) => println!(
-                        "{}: PaddleX v1 (PADDLE1, one nonce per key), file {} bytes{}",
-                        e.file,
-                        e.file_size,
-                        if e.file_size >= 151 { format!(", {} plaintext bytes if not base64-wrapped", e.file_size - 151) } else { String::new() }
-                    ),
-                    (None, Storage::Plain) => println!("{}: not sealed, {} bytes", e.file, e.file_size),
-                }
-            }
-            Ok(())
-        }
-        Command::Decrypt { input, output, key } => {
-            let k = key.require()?;
-            let n = modelseal::decrypt_file(&k, &input, &output)?;
-            eprintln!(
-                "decrypted {} -> {} ({n} bytes of plaintext written to disk)",
-                input.display(),
-                output.display()
-            );
-            Ok(())
-        }
-        Command::Rekey {
-            model_dir,
-            save_dir,
-            new_key_file,
-            key_out,
-            force,
-            format,
-            key,
-        } => {
-            let old = key.require()?;
-            let format = OutputFormat::from(format);
-            if format == OutputFormat::PaddleV1 {
-                eprintln!("{}", modelseal::v1::NONCE_REUSE_WARNING);
-            }
-            let src = ModelDir::open(&model_dir, Some(&old))?;
-            if !src.is_sealed() {
-                return Err(UsageError(format!(
-                    "{} is not sealed; use `modelseal encrypt`",
-                    model_dir.display()
-                ))
-                .into());
-            }
-            let new = match new_key_file {
-                Some(p) => {
-                    Some(modelseal::read_key(Some(&p), None)?.expect("a key file yields a key"))
-                }
-                None => None,
-            };
-            let opts = SealOptions {
-                format,
-                chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
-                force,
-            };
-            seal_and_report(&src, &save_dir, new, key_out.as_deref(), &opts)
-        }
-        Command::Classify | Command::Detect | Command::Segment => {
-            unreachable!("dispatched before parsing")
-        }
-    }
-}
-
-fn storage_name(s: Storage) -> &'static str {
-    match s {
-        Storage::SealedV2 => "modelseal v2",
-        Storage::PaddleV1 => "PaddleX v1",
-        Storage::Plain => "plain copy",
     }
 }

@@ -1,45 +1,12 @@
 //! The `classifier`, `detector` and `segmenter` binaries: PaddleX flag spellings, JSON output,
 //! list mode that keeps going past bad images, task mismatch, wrong key and GPU flag errors.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use modelseal::{Key, ModelDir, SealOptions};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
-}
-
-fn models() -> Option<PathBuf> {
-    let m = std::env::var_os("MODELSEAL_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".models"));
-    if m.join("cls/model.onnx").is_file() {
-        return Some(m);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("models missing under CI: run scripts/fetch_models.sh");
-    }
-    eprintln!("SKIP: models not found at {}", m.display());
-    None
-}
-
-fn run(bin: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(bin)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("MODELSEAL_KEY")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use modelseal::{Key, OpenOptions, SealOptions};
+use support::{models, run, stderr, stdout};
 
 #[test]
 fn flag_spellings_all_work() {
@@ -133,8 +100,36 @@ fn json_lines_and_bad_images_in_a_list() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2, "the good images still produce results");
-    for v in &lines {
+    assert_eq!(
+        lines.len(),
+        3,
+        "one line per image, the failed one included"
+    );
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert!(
+        lines.iter().all(|v| keys(v) == keys(&lines[0])),
+        "same keys on every line"
+    );
+    assert!(lines
+        .iter()
+        .all(|v| v["schema"] == 1 && v["task"] == "detection"));
+    let failed = &lines[1];
+    assert!(failed["image"].as_str().unwrap().ends_with("broken.jpg"));
+    assert_eq!(failed["error"]["kind"], "invalid_input", "{failed}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("decode"),
+        "{failed}"
+    );
+    assert!(failed["boxes"].is_null());
+    for v in [&lines[0], &lines[2]] {
+        assert!(v["error"].is_null());
         let boxes = v["boxes"].as_array().unwrap();
         assert!(!boxes.is_empty(), "{v}");
         for b in boxes {
@@ -208,7 +203,12 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
         ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        o.status.code(),
+        Some(6),
+        "an unsupported model: {}",
+        stderr(&o)
+    );
     assert!(
         stderr(&o).contains("is a classifier") && stderr(&o).contains("not a detector"),
         "{}",
@@ -219,7 +219,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     let sealed = tmp.path().join("sealed");
     modelseal::seal_dir(
         &key,
-        &ModelDir::open(&m.join("cls"), None).unwrap(),
+        &OpenOptions::new().open(&m.join("cls")).unwrap(),
         &sealed,
         &SealOptions::default(),
         &|_| {},

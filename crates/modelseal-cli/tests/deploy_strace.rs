@@ -2,25 +2,13 @@
 //! `segmenter` binaries run under `strace -f` (children included) with `CI` unset and a fresh
 //! HOME, and every file-creating or writing system call is checked.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use modelseal::{Key, ModelDir, SealOptions};
+use modelseal::{Key, OpenOptions, SealOptions};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
-}
-
-fn need(ok: bool, what: &str) -> bool {
-    if ok {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is required under CI");
-    }
-    eprintln!("SKIP: {what} not available");
-    false
-}
+mod support;
+use support::{need, root};
 
 /// Paths written by the traced process tree: `openat`/`open`/`creat` with a write or create
 /// flag that succeeded, `mkdir`, `rename` targets, `link`/`symlink` targets, `truncate`, `unlink`.
@@ -89,7 +77,7 @@ fn sealed_run_writes_only_its_outputs() {
         (env!("CARGO_BIN_EXE_segmenter"), "det_db", "text.png"),
     ] {
         let sealed = tmp_path.join(format!("sealed-{model}"));
-        let src = ModelDir::open(&models.join(model), None).unwrap();
+        let src = OpenOptions::new().open(&models.join(model)).unwrap();
         modelseal::seal_dir(&key, &src, &sealed, &SealOptions::default(), &|_| {}).unwrap();
         let save = tmp_path.join(format!("out-{model}"));
         let trace = tmp_path.join(format!("trace-{model}"));

@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use modelseal::{Key, ModelDir, SealOptions};
+use modelseal::{Key, SealOptions};
 use modelseal_deploy::backend::BackendKind;
 use modelseal_deploy::image::read_image;
 use modelseal_deploy::runner::{run_pipelined, Flow};
-use modelseal_deploy::{BackendOptions, Predictor, SealedSource};
+use modelseal_deploy::{BackendOptions, Predictor};
 
 /// The least time each throughput phase runs for (the list is repeated to reach it).
 const MIN_PHASE: Duration = Duration::from_millis(1500);
@@ -127,7 +127,8 @@ fn main() {
             (name, paths.clone())
         };
         let dir = models.join(kind);
-        let src = SealedSource::open(&dir, None).expect("open model");
+        let src = modelseal_deploy::ModelSource::open(&dir, &modelseal::OpenOptions::new())
+            .expect("open model");
         let mut pred = Predictor::open(&src, &opts(threads)).expect("predictor");
         // Pure inference on pre-made tensors.
         let preps: Vec<_> = paths
@@ -204,7 +205,7 @@ fn main() {
     for kind in which.split(',').filter(|k| *k != "cls-lines") {
         let dir = models.join(kind);
         let sealed = tmp.join(kind);
-        let plain_dir = ModelDir::open(&dir, None).expect("plain");
+        let plain_dir = modelseal::OpenOptions::new().open(&dir).expect("plain");
         modelseal::seal_dir(&key, &plain_dir, &sealed, &SealOptions::default(), &|_| {})
             .expect("seal");
         let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -212,13 +213,18 @@ fn main() {
         for i in 0..STARTUP_RUNS {
             let plain = |a: &mut Vec<Duration>| {
                 let t = Instant::now();
-                let s = SealedSource::open(&dir, None).expect("open");
+                let s = modelseal_deploy::ModelSource::open(&dir, &modelseal::OpenOptions::new())
+                    .expect("open");
                 std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("plain"));
                 a.push(t.elapsed());
             };
             let sealed_run = |b: &mut Vec<Duration>| {
                 let t = Instant::now();
-                let s = SealedSource::open(&sealed, Some(&key)).expect("open sealed");
+                let s = modelseal_deploy::ModelSource::open(
+                    &sealed,
+                    &modelseal::OpenOptions::new().key(key.clone()),
+                )
+                .expect("open sealed");
                 std::hint::black_box(Predictor::open(&s, &opts(threads)).expect("sealed"));
                 b.push(t.elapsed());
             };

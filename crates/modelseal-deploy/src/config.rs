@@ -1,7 +1,7 @@
 //! Model configs parsed into typed structs at load time: PaddleX `model.yml`, PaddleClas /
 //! PaddleX 3.x `inference.yml`, PaddleDetection `infer_cfg.yml` and PaddleSeg `deploy.yaml`.
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 use crate::error::{config_err, Result};
 use crate::image::Interp;
@@ -256,12 +256,22 @@ fn interp_name(ctx: &Ctx, v: &Value, key: &str) -> Result<Interp> {
     }
 }
 
-/// Parses a config given its member name and bytes; the suite is told by content.
+/// The largest config read (real ones are a few KiB; label lists inside them stay far below).
+pub const MAX_CONFIG_LEN: usize = 4 << 20;
+
+/// Parses a config given its member name and bytes; the suite is told by content. The YAML
+/// reader bounds alias expansion (a "billion laughs" document is an error, not a hang).
 pub fn parse(file: &str, bytes: &[u8]) -> Result<ModelConfig> {
     let ctx = Ctx { file };
+    if bytes.len() > MAX_CONFIG_LEN {
+        return Err(ctx.err(format!(
+            "{} bytes; a config is at most {MAX_CONFIG_LEN} bytes",
+            bytes.len()
+        )));
+    }
     let text = std::str::from_utf8(bytes).map_err(|_| ctx.err("not UTF-8 text"))?;
     let root: Value =
-        serde_yaml::from_str(text).map_err(|e| ctx.err(format!("invalid YAML: {e}")))?;
+        serde_yaml_ng::from_str(text).map_err(|e| ctx.err(format!("invalid YAML: {e}")))?;
     let m = root
         .as_mapping()
         .ok_or_else(|| ctx.err("top level must be a mapping"))?;
@@ -285,7 +295,7 @@ fn parse_paddlex(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
     let version = get(m, "version")
         .map(|v| match v {
             Value::String(s) => s.clone(),
-            other => serde_yaml::to_string(other)
+            other => serde_yaml_ng::to_string(other)
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
@@ -861,7 +871,7 @@ fn parse_seg(ctx: &Ctx, m: &Mapping) -> Result<ModelConfig> {
                 let keep_ratio = get(p, "keep_ratio").map(|v| ctx.bool(v, &key("keep_ratio"))).transpose()?.unwrap_or(false);
                 let size_divisor = match get(p, "size_divisor") {
                     None => None,
-                    Some(serde_yaml::Value::Null) => None,
+                    Some(serde_yaml_ng::Value::Null) => None,
                     Some(v) => match ctx.usize(v, &key("size_divisor"))? {
                         0 => return Err(ctx.err(format!("`{}` must be a positive integer", key("size_divisor")))),
                         d => Some(d),

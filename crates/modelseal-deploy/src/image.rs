@@ -95,27 +95,70 @@ impl Mat {
     }
 }
 
-/// Decodes an encoded image (JPEG, PNG, BMP) to 3-channel RGB `u8`, the way OpenCV's
-/// `imread(IMREAD_COLOR)` does for the channel count: grey is replicated, alpha is dropped.
-/// `origin` names the image in errors.
-pub fn decode(bytes: &[u8], origin: &str) -> Result<Mat> {
-    if bytes.is_empty() {
-        return Err(Error::Image {
-            path: origin.to_string(),
-            message: "file is empty".into(),
-        });
+/// Limits on what a decoded image may cost, checked before its pixels are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Most pixels (width x height) an image may have.
+    pub max_pixels: u64,
+    /// Most bytes the decoder may allocate at once.
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 2^26 pixels (a 67-megapixel image, e.g. 8192 x 8192) and 1 GiB of decoder memory.
+    fn default() -> Self {
+        DecodeLimits {
+            max_pixels: 1 << 26,
+            max_alloc: 1 << 30,
+        }
     }
-    let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
+}
+
+/// Decodes an encoded image (JPEG, PNG, BMP, WebP, TIFF) to 3-channel RGB `u8`, the way OpenCV's
+/// `imread(IMREAD_COLOR)` does: grey is replicated, alpha is dropped, and the picture is turned
+/// upright by its EXIF orientation tag. `origin` names the image in errors. Images over the
+/// default [`DecodeLimits`] are refused before their pixels are decoded.
+pub fn decode(bytes: &[u8], origin: &str) -> Result<Mat> {
+    decode_with_limits(bytes, origin, &DecodeLimits::default())
+}
+
+/// [`decode`] with explicit limits.
+pub fn decode_with_limits(bytes: &[u8], origin: &str, limits: &DecodeLimits) -> Result<Mat> {
+    use image::ImageDecoder;
+    let fail = |message: String| Error::Image {
         path: origin.to_string(),
-        message: format!("cannot decode: {e}"),
-    })?;
+        message,
+    };
+    if bytes.is_empty() {
+        return Err(fail("file is empty".into()));
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let mut lim = image::Limits::default();
+    lim.max_alloc = Some(limits.max_alloc);
+    reader.limits(lim);
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| fail(format!("cannot decode: {e}")))?;
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
+        return Err(fail(format!(
+            "{w} x {h} = {pixels} pixels is over the limit of {} pixels",
+            limits.max_pixels
+        )));
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder)
+        .map_err(|e| fail(format!("cannot decode: {e}")))?;
+    img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     if w == 0 || h == 0 {
-        return Err(Error::Image {
-            path: origin.to_string(),
-            message: "image has no pixels".into(),
-        });
+        return Err(fail("image has no pixels".into()));
     }
     Ok(Mat::from_u8(w, h, rgb.into_raw()))
 }

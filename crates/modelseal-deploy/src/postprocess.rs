@@ -74,11 +74,7 @@ pub fn probabilities(row: &[f32]) -> Vec<f32> {
 pub fn topk(row: &[f32], k: usize, labels: &[String]) -> Vec<ClassScore> {
     let p = probabilities(row);
     let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| {
-        p[b].partial_cmp(&p[a])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(&b))
-    });
+    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
     idx.into_iter()
         .take(k.max(1))
         .map(|i| ClassScore {
@@ -124,7 +120,7 @@ pub fn hard_nms(
     candidate_size: usize,
 ) -> Vec<([f32; 4], f32)> {
     // Ascending by score with a stable sort, then take the last `candidate_size` (numpy argsort).
-    cands.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+    cands.sort_by(|a, b| a.1.total_cmp(&b.1));
     let start = cands.len().saturating_sub(candidate_size);
     let mut idx: Vec<usize> = (start..cands.len()).collect();
     let mut picked = Vec::new();
@@ -193,11 +189,7 @@ pub fn picodet(
             })
             .collect();
         let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by(|&a, &b| {
-            best[b]
-                .partial_cmp(&best[a])
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        order.sort_by(|&a, &b| best[b].total_cmp(&best[a]));
         order.truncate(nms.nms_top_k);
         for i in order {
             // A cell whose best score is under the threshold never survives the per-class

@@ -129,7 +129,7 @@ fn pick_config(names: &[String], dir: &std::path::Path) -> Result<String> {
 impl Predictor {
     /// Opens the model in `src`: reads the config and the model into zeroize-on-drop memory,
     /// builds the backend session, and wipes the bytes.
-    pub fn open(src: &dyn ModelSource, opts: &BackendOptions) -> Result<Predictor> {
+    pub fn open(src: &ModelSource, opts: &BackendOptions) -> Result<Predictor> {
         let names = src.names();
         let model_member = pick_model(&names, src.dir())?;
         let cfg_member = pick_config(&names, src.dir())?;
@@ -405,6 +405,15 @@ impl Post {
             model: self.model_member.clone(),
             message: m,
         };
+        for (t, name) in outputs.iter().zip(&self.output_names) {
+            if let TensorData::F32(v) = &t.data {
+                if v.iter().any(|x| x.is_nan()) {
+                    return Err(merr(format!(
+                        "output {name} holds NaN (not a number); the model or its input is broken"
+                    )));
+                }
+            }
+        }
         let labels = &self.config.labels;
         match self.head {
             Head::Classify => {

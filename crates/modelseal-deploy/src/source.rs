@@ -1,92 +1,79 @@
-//! Where model members come from: a sealed directory (decrypted in memory) or a plain one.
-//! The SDK only asks "give me the bytes of member X"; it knows nothing of file formats.
+//! Where a model's members come from: a model directory opened through the `modelseal` crate's
+//! open policy (sealed v2, PaddleX v1 on opt-in, or plain without a key). The SDK only asks "give
+//! me the bytes of member X"; decrypted bytes stay in zeroize-on-drop memory, never on disk.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use zeroize::Zeroizing;
+use modelseal::{ModelDir, OpenOptions, SealId, Secret, Storage};
 
 use crate::error::{Error, Result};
 
-/// Bytes of one model member, wiped from memory when dropped.
-pub enum MemberBytes {
-    /// Read from a plain file.
-    Plain(Zeroizing<Vec<u8>>),
-    /// Decrypted by `modelseal` (zeroized on drop by its own type; no extra copy).
-    Sealed(modelseal::Secret),
+/// A model directory opened for deployment, whatever its storage.
+///
+/// ```no_run
+/// use modelseal::{Key, OpenOptions};
+/// use modelseal_deploy::{BackendOptions, ModelSource, Predictor};
+/// let key = Key::read_file("model.key".as_ref())?;
+/// let source = ModelSource::open("sealed/".as_ref(), &OpenOptions::new().key(key))?;
+/// let predictor = Predictor::open(&source, &BackendOptions::default())?;
+/// drop(source); // the decrypted config and model were wiped once the session was built
+/// # let _ = predictor;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ModelSource {
+    dir: ModelDir,
 }
 
-impl std::ops::Deref for MemberBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            MemberBytes::Plain(v) => v,
-            MemberBytes::Sealed(s) => s,
-        }
-    }
-}
-
-/// A source of model members (logical names relative to the model directory, `/`-separated).
-pub trait ModelSource {
-    /// The directory this source was opened from (for messages).
-    fn dir(&self) -> &Path;
-    /// Logical member names.
-    fn names(&self) -> Vec<String>;
-    /// The plaintext bytes of one member, in zeroize-on-drop memory.
-    fn read(&self, name: &str) -> Result<MemberBytes>;
-    /// Whether the members are sealed (encrypted) at rest.
-    fn is_sealed(&self) -> bool;
-}
-
-/// A plain (unencrypted) model directory read straight from disk; used by tests and tools
-/// that must not depend on the sealed format.
-pub struct PlainSource {
-    dir: PathBuf,
-}
-
-impl PlainSource {
-    /// Opens a plain directory.
-    pub fn open(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            return Err(Error::ModelDir {
-                dir: dir.to_path_buf(),
-                message: "not a directory".into(),
-                source: None,
-            });
-        }
-        Ok(PlainSource {
+impl ModelSource {
+    /// Opens `dir` under the open policy `opts` (a key means: only a sealing that verifies).
+    pub fn open(dir: &Path, opts: &OpenOptions) -> Result<ModelSource> {
+        let opened = opts.open(dir).map_err(|source| Error::Open {
             dir: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(ModelSource { dir: opened })
+    }
+
+    /// A source over a directory already opened through the open policy (e.g. from memory).
+    pub fn from_dir(dir: ModelDir) -> ModelSource {
+        ModelSource { dir }
+    }
+
+    /// The directory this was opened from (for messages).
+    pub fn dir(&self) -> &Path {
+        self.dir.root()
+    }
+
+    /// Logical member names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.dir.names()
+    }
+
+    /// The plaintext bytes of member `name`, decrypted and authenticated, in zeroize-on-drop memory.
+    pub fn read(&self, name: &str) -> Result<Secret> {
+        self.dir.read(name).map_err(|source| Error::Open {
+            dir: self.dir.root().to_path_buf(),
+            source,
         })
     }
-}
 
-impl ModelSource for PlainSource {
-    fn dir(&self) -> &Path {
+    /// How the members are stored at rest.
+    pub fn storage(&self) -> Storage {
+        self.dir.storage()
+    }
+
+    /// Whether the members are sealed (encrypted) at rest.
+    pub fn is_sealed(&self) -> bool {
+        self.dir.is_sealed()
+    }
+
+    /// The sealing id of a v2 sealing.
+    pub fn seal_id(&self) -> Option<SealId> {
+        self.dir.seal_id()
+    }
+
+    /// The directory as the `modelseal` crate opened it.
+    pub fn model_dir(&self) -> &ModelDir {
         &self.dir
-    }
-    fn names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(&self.dir) {
-            for e in rd.flatten() {
-                if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
-                    if let Some(n) = e.file_name().to_str() {
-                        out.push(n.to_string());
-                    }
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-    fn read(&self, name: &str) -> Result<MemberBytes> {
-        std::fs::read(self.dir.join(name))
-            .map(|v| MemberBytes::Plain(Zeroizing::new(v)))
-            .map_err(|e| Error::ModelDir {
-                dir: self.dir.clone(),
-                message: format!("cannot read member {name}"),
-                source: Some(Box::new(e)),
-            })
-    }
-    fn is_sealed(&self) -> bool {
-        false
     }
 }

@@ -83,7 +83,7 @@ fn threads_named(prefix: &str) -> usize {
 fn tract_thread_num_runs_on_that_many_threads_with_the_same_outputs() {
     let Some(models) = models() else { return };
     let dir = models.join("layout");
-    let src = modelseal_deploy::PlainSource::open(&dir).unwrap();
+    let src = modelseal_deploy::ModelSource::open(&dir, &modelseal::OpenOptions::new()).unwrap();
     let open = |threads| {
         let o = modelseal_deploy::BackendOptions {
             threads: Some(threads),

@@ -8,7 +8,7 @@ use std::path::Path;
 use common::*;
 use modelseal_deploy::backend::BackendKind;
 use modelseal_deploy::image::read_image;
-use modelseal_deploy::{BackendOptions, PlainSource, Predictor};
+use modelseal_deploy::{BackendOptions, Predictor};
 
 fn copy_model(models: &Path, model: &str, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
@@ -20,7 +20,7 @@ fn copy_model(models: &Path, model: &str, dst: &Path) {
 }
 
 fn open_err(dir: &Path, o: &BackendOptions) -> String {
-    let src = PlainSource::open(dir).unwrap();
+    let src = modelseal_deploy::ModelSource::open(dir, &modelseal::OpenOptions::new()).unwrap();
     match Predictor::open(&src, o) {
         Ok(_) => panic!("{} should not open", dir.display()),
         Err(e) => e.to_string(),
@@ -154,7 +154,7 @@ fn image_smaller_than_crop_is_a_transform_error() {
         "PreProcess:\n  transform_ops:\n  - CropImage: {size: [192, 48]}\n  - NormalizeImage: {scale: 1./255., mean: [0.5,0.5,0.5], std: [0.5,0.5,0.5], order: hwc}\n  - ToCHWImage: null\nPostProcess:\n  Topk: {topk: 1, label_list: ['0', '180']}\n",
     )
     .unwrap();
-    let src = PlainSource::open(&d).unwrap();
+    let src = modelseal_deploy::ModelSource::open(&d, &modelseal::OpenOptions::new()).unwrap();
     let mut p = Predictor::open(&src, &opts(BackendKind::OnnxRuntime)).unwrap();
     let small = modelseal_deploy::image::Mat::from_u8(100, 40, vec![128; 100 * 40 * 3]);
     let e = p.predict(&small).unwrap_err().to_string();
@@ -172,7 +172,9 @@ fn gpu_flags_without_a_gpu_runtime_are_clear_errors() {
     let Some(models) = models_and_ort() else {
         return;
     };
-    let src = PlainSource::open(&models.join("cls")).unwrap();
+    let src =
+        modelseal_deploy::ModelSource::open(&models.join("cls"), &modelseal::OpenOptions::new())
+            .unwrap();
     for (gpu, trt) in [(true, false), (true, true)] {
         let o = BackendOptions {
             kind: BackendKind::OnnxRuntime,

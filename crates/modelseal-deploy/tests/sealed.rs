@@ -4,13 +4,13 @@
 mod common;
 
 use common::*;
-use modelseal::{Key, ModelDir, OutputFormat, SealOptions};
+use modelseal::{Key, OpenOptions, OutputFormat, SealOptions};
 use modelseal_deploy::backend::BackendKind;
 use modelseal_deploy::image::read_image;
-use modelseal_deploy::{Predictor, SealedSource};
+use modelseal_deploy::Predictor;
 
 fn seal(src: &std::path::Path, dst: &std::path::Path, key: &Key, format: OutputFormat) {
-    let dir = ModelDir::open(src, None).expect("open plain model dir");
+    let dir = OpenOptions::new().open(src).expect("open plain model dir");
     let opts = SealOptions {
         format,
         ..Default::default()
@@ -41,8 +41,11 @@ fn sealed_and_plain_give_identical_predictions() {
                 !dst.join("model.onnx").exists(),
                 "{model} {tag}: plaintext model in the sealed dir"
             );
-            let src = SealedSource::open(&dst, Some(&key)).unwrap();
-            assert!(modelseal_deploy::ModelSource::is_sealed(&src));
+            let policy = OpenOptions::new()
+                .key(key.clone())
+                .allow_paddlex_v1(fmt == OutputFormat::PaddleV1);
+            let src = modelseal_deploy::ModelSource::open(&dst, &policy).unwrap();
+            assert!(src.is_sealed());
             let mut sealed = Predictor::open(&src, &opts(BackendKind::OnnxRuntime)).unwrap();
             assert!(sealed.is_sealed());
             assert_eq!(
@@ -62,7 +65,10 @@ fn wrong_key_and_missing_key_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dst = tmp.path().join("cls");
     seal(&models.join("cls"), &dst, &key, OutputFormat::V2);
-    let e = match SealedSource::open(&dst, Some(&other)) {
+    let e = match modelseal_deploy::ModelSource::open(
+        &dst,
+        &modelseal::OpenOptions::new().key(other.clone()),
+    ) {
         Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto))
             .err()
             .expect("wrong key must fail"),
@@ -71,7 +77,7 @@ fn wrong_key_and_missing_key_are_clear_errors() {
     let chain = error_chain(&e);
     assert!(chain.to_lowercase().contains("key"), "{chain}");
     assert!(has_kind(&e, modelseal::ErrorKind::WrongKey), "{chain}");
-    let e = SealedSource::open(&dst, None)
+    let e = modelseal_deploy::ModelSource::open(&dst, &modelseal::OpenOptions::new())
         .err()
         .map(|e| error_chain(&e));
     if let Some(chain) = e {
@@ -100,7 +106,10 @@ fn tampered_member_is_reported_before_inference() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
     std::fs::write(&big, bytes).unwrap();
-    let e = match SealedSource::open(&dst, Some(&key)) {
+    let e = match modelseal_deploy::ModelSource::open(
+        &dst,
+        &modelseal::OpenOptions::new().key(key.clone()),
+    ) {
         Ok(src) => Predictor::open(&src, &opts(BackendKind::Auto))
             .err()
             .expect("tampered model must fail"),

@@ -3,12 +3,13 @@
 //! name), PaddleX 1.x YOLOv3 (`model.yml`, `im_size` int32) and a PaddleSeg int64 label map,
 //! each on both backends, results in original-image pixels.
 
+mod common;
+
 use std::path::Path;
 
-use modelseal_deploy::backend::onnxruntime;
 use modelseal_deploy::backend::BackendKind;
 use modelseal_deploy::image::Mat;
-use modelseal_deploy::{BackendOptions, PlainSource, Prediction, Predictor};
+use modelseal_deploy::{BackendOptions, Prediction, Predictor};
 
 fn image() -> Mat {
     let (w, h) = (200usize, 100usize);
@@ -28,14 +29,14 @@ fn predictors(name: &str) -> Vec<(BackendKind, Predictor)> {
         .join("tests/data")
         .join(name);
     let mut kinds = vec![BackendKind::Tract];
-    if onnxruntime::find_library().is_some() {
+    if common::ort_found() {
         kinds.push(BackendKind::OnnxRuntime);
     } else if std::env::var_os("CI").is_some() {
         panic!("ONNX Runtime is required under CI");
     } else {
         eprintln!("SKIP (onnxruntime part): ONNX Runtime library not found");
     }
-    let src = PlainSource::open(&dir).unwrap();
+    let src = modelseal_deploy::ModelSource::open(&dir, &modelseal::OpenOptions::new()).unwrap();
     kinds
         .into_iter()
         .map(|kind| {

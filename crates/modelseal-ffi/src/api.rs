@@ -5,7 +5,7 @@ use crate::boundary::{
     bytes_arg, key_and_paths, key_arg, out_arg, path_arg, quiet, status, str_arg, Failure,
 };
 use crate::ModelsealStatus;
-use modelseal::{ModelDir, OutputFormat, Role, SealOptions, Secret, Storage};
+use modelseal::{ModelDir, OpenOptions, OutputFormat, Role, SealId, SealOptions, Secret, Storage};
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 use zeroize::Zeroize;
@@ -108,10 +108,10 @@ fn format_arg(format: u32) -> Result<OutputFormat, Failure> {
 
 fn chunk_arg(chunk_log2: u32) -> Result<u8, Failure> {
     if chunk_log2 == 0 {
-        return Ok(modelseal::v2::DEFAULT_CHUNK_LOG2);
+        return Ok(modelseal::DEFAULT_CHUNK_LOG2);
     }
     match u8::try_from(chunk_log2) {
-        Ok(c) if modelseal::v2::CHUNK_LOG2_RANGE.contains(&c) => Ok(c),
+        Ok(c) if modelseal::CHUNK_LOG2_RANGE.contains(&c) => Ok(c),
         _ => Err(Failure::invalid(format!(
             "chunk_log2 {chunk_log2} is out of range (0 for the default, or 12..=24)"
         ))),
@@ -301,7 +301,7 @@ pub unsafe extern "C" fn modelseal_seal_dir(
         if flags & !MODELSEAL_SEAL_FORCE != 0 {
             return Err(Failure::invalid(format!("unknown flags {flags:#x}")));
         }
-        let src_dir = ModelDir::open(src, None)?;
+        let src_dir = OpenOptions::new().open(src)?;
         let opts = SealOptions {
             format,
             chunk_log2,
@@ -336,8 +336,8 @@ pub unsafe extern "C" fn modelseal_seal_file(
 }
 
 /// Seals `len` bytes at `data` into a sealed file image returned in `*out` (a library buffer;
-/// release it with `modelseal_buffer_free`). `name` is recorded in the v2 header (1 to 4096 bytes
-/// of UTF-8; ignored for PaddleX v1). Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT.
+/// release it with `modelseal_buffer_free`). `name` is recorded in the v2 header (a relative
+/// '/'-separated path of 1 to 4096 bytes of UTF-8; ignored for PaddleX v1). Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT.
 ///
 /// # Safety
 /// `data` is NULL or points to `len` readable bytes; `key` and `name` are NULL or NUL-terminated;
@@ -363,34 +363,62 @@ pub unsafe extern "C" fn modelseal_bytes_seal(
         let (data, name) = (data?, name?);
         out_arg(out, "out")?;
         let key = key?;
-        let sealed = match format_arg(format)? {
-            OutputFormat::V2 => {
-                if name.is_empty() || name.len() > modelseal::v2::MAX_NAME_LEN {
-                    return Err(Failure::invalid(format!(
-                        "name must be 1 to {} bytes",
-                        modelseal::v2::MAX_NAME_LEN
-                    )));
-                }
-                let params = modelseal::v2::SealParams::member(name)?;
-                modelseal::v2::seal_bytes(&key, &params, data)?
-            }
-            OutputFormat::PaddleV1 => modelseal::v1::seal(&key, data)?,
-        };
+        let sealed = modelseal::seal_bytes(&key, name, data, format_arg(format)?)?;
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { put(out, boxed_buffer(Secret::new(sealed))) };
         Ok(())
     })
 }
 
-/// Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`.
-/// With a `key`, the directory must be sealed (modelseal v2, or PaddleX v1 `*.encrypted`): a v2
-/// directory's manifest is authenticated and every member file checked against it now (wrong key,
-/// added, missing, swapped, foreign, truncated or extended members are reported here); member payloads are decrypted
-/// and authenticated by `modelseal_dir_read`. PaddleX v1 has no directory-level key check: there a
-/// wrong key is reported by the first `modelseal_dir_read` of an encrypted member. With
-/// `key == NULL` only plain directories open.
-/// Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT (not a directory; sealed without key), IO,
-/// WRONG_KEY, INTEGRITY, UNSUPPORTED (a key was given but the directory is not sealed).
+/// Options of `modelseal_dir_open_ex` and `modelseal_dir_open_memory_ex`: the open policy's
+/// choices. Zero-initialise it for the defaults (no PaddleX v1, any sealing made with the key).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ModelsealOpenOptions {
+    /// Non-zero: open PaddleX v1 directories (one AES-GCM nonce per key, no manifest); their
+    /// model, params and config files must still be encrypted.
+    pub allow_paddlex_v1: u32,
+    /// NULL, or the sealing id (32 hex digits, as `modelseal_dir_seal_id` gives it) every other
+    /// sealing is refused for (`MODELSEAL_STATUS_INTEGRITY`): an older sealing under the same key
+    /// is refused only when pinned.
+    pub expected_seal_id: *const c_char,
+}
+
+/// Bytes of a buffer that holds a sealing id: 32 hex digits and the terminating NUL.
+pub const MODELSEAL_SEAL_ID_BUFFER_LEN: usize = 33;
+
+/// # Safety
+/// `key` is NULL or NUL-terminated; `options` is NULL or points to a readable
+/// `ModelsealOpenOptions` whose `expected_seal_id` is NULL or NUL-terminated.
+unsafe fn open_options(
+    key: *const c_char,
+    options: *const ModelsealOpenOptions,
+) -> Result<OpenOptions, Failure> {
+    let key = if key.is_null() {
+        None
+    } else {
+        // SAFETY: `key` is non-NULL and NUL-terminated (caller contract).
+        Some(unsafe { key_arg(key, "key") }?)
+    };
+    let mut opts = OpenOptions::new().key(key);
+    if !options.is_null() {
+        // SAFETY: non-NULL and readable (caller contract).
+        let o = unsafe { *options };
+        opts = opts.allow_paddlex_v1(o.allow_paddlex_v1 != 0);
+        if !o.expected_seal_id.is_null() {
+            // SAFETY: NUL-terminated (caller contract).
+            let text = unsafe { str_arg(o.expected_seal_id, "options.expected_seal_id") }?;
+            let id: SealId = text
+                .parse()
+                .map_err(|e| Failure::invalid(format!("options.expected_seal_id: {e}")))?;
+            opts = opts.expect_seal_id(id);
+        }
+    }
+    Ok(opts)
+}
+
+/// Opens the model directory `path` into `*out`, to be released with `modelseal_dir_free`, under
+/// the open policy with default options (see `modelseal_dir_open_ex`).
 ///
 /// # Safety
 /// `path` is NULL or NUL-terminated; `key` is NULL or NUL-terminated; `out` is NULL or a writable
@@ -401,26 +429,88 @@ pub unsafe extern "C" fn modelseal_dir_open(
     key: *const c_char,
     out: *mut *mut ModelsealDir,
 ) -> ModelsealStatus {
+    // SAFETY: forwarded caller contract; NULL options are the defaults.
+    unsafe { modelseal_dir_open_ex(path, key, ptr::null(), out) }
+}
+
+/// Opens the model directory `path` into `*out` (release with `modelseal_dir_free`) under the
+/// open policy. With a `key`, only a sealing that verifies opens: a modelseal v2 directory whose
+/// manifest authenticates and lists exactly the files present (wrong key, added, missing, swapped,
+/// foreign, truncated or extended members are reported here; payloads are decrypted and
+/// authenticated by `modelseal_dir_read`). A plain directory, a plain member or a decoy is refused
+/// (UNSUPPORTED); a PaddleX v1 directory opens only with `options->allow_paddlex_v1` (else
+/// UNSUPPORTED), and then its model, params and config files must be encrypted; a pinned
+/// `options->expected_seal_id` refuses any other sealing (INTEGRITY). With `key == NULL` only
+/// plain directories open. `options` may be NULL (the defaults).
+/// Errors: NULL_ARGUMENT, BAD_KEY, INVALID_ARGUMENT (not a directory; sealed without key; a
+/// malformed expected sealing id), IO, WRONG_KEY, INTEGRITY, UNSUPPORTED.
+///
+/// # Safety
+/// `path` and `key` are NULL or NUL-terminated; `options` is NULL or points to a readable
+/// `ModelsealOpenOptions`; `out` is NULL or a writable `ModelsealDir*` location.
+#[no_mangle]
+pub unsafe extern "C" fn modelseal_dir_open_ex(
+    path: *const c_char,
+    key: *const c_char,
+    options: *const ModelsealOpenOptions,
+    out: *mut *mut ModelsealDir,
+) -> ModelsealStatus {
     status(|| {
         // SAFETY: forwarded caller contract.
         let path = unsafe { path_arg(path, "path") }?;
         out_arg(out, "out")?;
-        let key = if key.is_null() {
-            None
-        } else {
-            // SAFETY: `key` is non-NULL and NUL-terminated (caller contract).
-            Some(unsafe { key_arg(key, "key") }?)
-        };
-        let dir = ModelDir::open(path, key.as_ref())?;
-        if key.is_some() && dir.storage() == Storage::Plain {
-            return Err(not_sealed(&format!(
-                "{}: not a sealed model directory (no modelseal.manifest and no *.encrypted file); a key was given, so a sealed directory is required (pass key = NULL to open a plain one)",
-                path.display()
-            )));
-        }
-        let handle = dir_handle(dir)?;
+        // SAFETY: forwarded caller contract.
+        let opts = unsafe { open_options(key, options) }?;
+        let handle = dir_handle(opts.open(path)?)?;
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { put(out, Box::into_raw(handle)) };
+        Ok(())
+    })
+}
+
+/// Writes the sealing id of an opened v2 directory (32 hex digits and a NUL) into `out`, which
+/// holds `out_len >= MODELSEAL_SEAL_ID_BUFFER_LEN` bytes. Errors: NULL_ARGUMENT, BUFFER_TOO_SMALL,
+/// NOT_FOUND (a plain or PaddleX v1 directory has no sealing id).
+///
+/// # Safety
+/// `dir` is NULL or a live handle; `out` is NULL or points to `out_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn modelseal_dir_seal_id(
+    dir: *const ModelsealDir,
+    out: *mut c_char,
+    out_len: usize,
+) -> ModelsealStatus {
+    status(|| {
+        // SAFETY: forwarded caller contract.
+        let d = unsafe { dir_ref(dir) }?;
+        out_arg(out, "out")?;
+        if out_len < MODELSEAL_SEAL_ID_BUFFER_LEN {
+            return Err(Failure::new(
+                ModelsealStatus::BufferTooSmall,
+                "buffer_too_small",
+                format!(
+                    "out holds {out_len} bytes; a sealing id needs {MODELSEAL_SEAL_ID_BUFFER_LEN}"
+                ),
+            ));
+        }
+        let id = d.dir.seal_id().ok_or_else(|| {
+            Failure::new(
+                ModelsealStatus::NotFound,
+                "no_seal_id",
+                format!(
+                    "{}: a {} directory has no sealing id",
+                    d.dir.root().display(),
+                    d.dir.storage().as_str()
+                ),
+            )
+        })?;
+        let text = id.to_string();
+        // SAFETY: `out` points to out_len >= 33 writable bytes (caller contract); 32 digits and a
+        // NUL fit; the source is a distinct Rust allocation.
+        unsafe {
+            ptr::copy_nonoverlapping(text.as_ptr(), out.cast::<u8>(), text.len());
+            *out.add(text.len()) = 0;
+        }
         Ok(())
     })
 }
@@ -457,6 +547,25 @@ pub unsafe extern "C" fn modelseal_dir_open_memory(
     key: *const c_char,
     out: *mut *mut ModelsealDir,
 ) -> ModelsealStatus {
+    // SAFETY: forwarded caller contract; NULL options are the defaults.
+    unsafe { modelseal_dir_open_memory_ex(paths, datas, lens, count, key, ptr::null(), out) }
+}
+
+/// `modelseal_dir_open_memory` with open options (a pinned `expected_seal_id`; PaddleX v1 never
+/// opens from memory). `options` may be NULL.
+///
+/// # Safety
+/// As `modelseal_dir_open_memory`; `options` is NULL or points to a readable `ModelsealOpenOptions`.
+#[no_mangle]
+pub unsafe extern "C" fn modelseal_dir_open_memory_ex(
+    paths: *const *const c_char,
+    datas: *const *const u8,
+    lens: *const usize,
+    count: usize,
+    key: *const c_char,
+    options: *const ModelsealOpenOptions,
+    out: *mut *mut ModelsealDir,
+) -> ModelsealStatus {
     status(|| {
         if paths.is_null() {
             return Err(Failure::null("paths"));
@@ -467,8 +576,11 @@ pub unsafe extern "C" fn modelseal_dir_open_memory(
         if lens.is_null() {
             return Err(Failure::null("lens"));
         }
-        // SAFETY: `key` is NULL or NUL-terminated (caller contract); NULL is reported by key_arg.
-        let key = unsafe { key_arg(key, "key") }?;
+        if key.is_null() {
+            return Err(Failure::null("key"));
+        }
+        // SAFETY: `key` is non-NULL and NUL-terminated; `options` per the caller contract.
+        let opts = unsafe { open_options(key, options) }?;
         out_arg(out, "out")?;
         let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(count.min(1 << 16));
         for i in 0..count {
@@ -483,7 +595,7 @@ pub unsafe extern "C" fn modelseal_dir_open_memory(
             }
             files.push((path.to_string(), data.to_vec()));
         }
-        let handle = dir_handle(ModelDir::from_memory(files, &key)?)?;
+        let handle = dir_handle(opts.open_memory(files)?)?;
         // SAFETY: `out` is non-NULL and writable (caller contract).
         unsafe { put(out, Box::into_raw(handle)) };
         Ok(())
@@ -770,13 +882,7 @@ pub unsafe extern "C" fn modelseal_bytes_storage(
 }
 
 pub(crate) fn storage_of(data: &[u8]) -> ModelsealStorage {
-    if data.starts_with(modelseal::v2::MAGIC) {
-        ModelsealStorage::SealedV2
-    } else if modelseal::v1::looks_like_v1(data) {
-        ModelsealStorage::PaddleV1
-    } else {
-        ModelsealStorage::Plain
-    }
+    modelseal::bytes_storage(data).into()
 }
 
 /// The bytes of a buffer (valid until `modelseal_buffer_free`), or NULL for a NULL buffer. An

@@ -71,12 +71,15 @@ impl ModelsealStatus {
     ];
 }
 
-/// A failed call: its status, a stable error name and a message for the caller.
+/// A failed call: its status, a stable error name and a message for the caller; the library
+/// error behind it (for PaddleX's codes), or PaddleX's code itself where PaddleX's own checks failed.
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) status: ModelsealStatus,
     pub(crate) name: &'static str,
     pub(crate) message: String,
+    pub(crate) error: Option<Box<modelseal::Error>>,
+    pub(crate) paddle_code: Option<i32>,
 }
 
 impl Failure {
@@ -89,6 +92,8 @@ impl Failure {
             status,
             name,
             message: message.into(),
+            error: None,
+            paddle_code: None,
         }
     }
 
@@ -125,6 +130,8 @@ impl From<modelseal::Error> for Failure {
             status,
             name: e.name(),
             message: e.to_string(),
+            error: Some(Box::new(e)),
+            paddle_code: None,
         }
     }
 }

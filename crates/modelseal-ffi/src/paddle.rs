@@ -4,7 +4,8 @@
 use crate::api::{storage_of, ModelsealStorage};
 use crate::boundary::{boundary, bytes_arg, key_and_paths, key_arg, out_arg, path_arg, Failure};
 use crate::ModelsealStatus;
-use modelseal::{ModelDir, OutputFormat, Role, SealOptions, Storage};
+use modelseal::paddlex::{self, Operation};
+use modelseal::{OpenOptions, OutputFormat, SealOptions, Storage};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ffi::{c_char, c_int, c_uchar};
 use std::path::Path;
@@ -44,25 +45,37 @@ pub const CODE_MODEL_YML_FILE_NOT_EXIST: c_int = 110;
 /// is inside the model directory, ...).
 pub const CODE_MKDIR_FAILED: c_int = 111;
 
+// The exported names carry the values of the one table in `modelseal::paddlex`.
+const _: () = assert!(
+    CODE_OK == paddlex::CODE_OK
+        && CODE_OPEN_FAILED == paddlex::CODE_OPEN_FAILED
+        && CODE_READ_FILE_PTR_IS_NULL == paddlex::CODE_READ_FILE_PTR_IS_NULL
+        && CODE_AES_GCM_ENCRYPT_FAILED == paddlex::CODE_AES_GCM_ENCRYPT_FAILED
+        && CODE_AES_GCM_DECRYPT_FAILED == paddlex::CODE_AES_GCM_DECRYPT_FAILED
+        && CODE_AES_GCM_ENCRYPT_FIALED == paddlex::CODE_AES_GCM_ENCRYPT_FAILED
+        && CODE_AES_GCM_DECRYPT_FIALED == paddlex::CODE_AES_GCM_DECRYPT_FAILED
+        && CODE_KEY_NOT_MATCH == paddlex::CODE_KEY_NOT_MATCH
+        && CODE_KEY_LENGTH_ABNORMAL == paddlex::CODE_KEY_LENGTH_ABNORMAL
+        && CODE_NOT_EXIST_DIR == paddlex::CODE_NOT_EXIST_DIR
+        && CODE_FILES_EMPTY_WITH_DIR == paddlex::CODE_FILES_EMPTY_WITH_DIR
+        && CODE_MODEL_FILE_NOT_EXIST == paddlex::CODE_MODEL_FILE_NOT_EXIST
+        && CODE_PARAMS_FILE_NOT_EXIST == paddlex::CODE_PARAMS_FILE_NOT_EXIST
+        && CODE_MODEL_YML_FILE_NOT_EXIST == paddlex::CODE_MODEL_YML_FILE_NOT_EXIST
+        && CODE_MKDIR_FAILED == paddlex::CODE_MKDIR_FAILED
+);
+
 /// Size of a buffer that holds a key string: 44 base64 characters and the terminating NUL.
 pub const PADDLE_KEY_BUFFER_LEN: usize = 45;
 
-#[derive(Clone, Copy)]
-enum Op {
-    Encrypt,
-    EncryptDir,
-    Decrypt,
-}
-
-fn code_of(f: &Failure, op: Op) -> c_int {
-    match f.name {
-        "not_exist_dir" => return CODE_NOT_EXIST_DIR,
-        "files_empty_with_dir" => return CODE_FILES_EMPTY_WITH_DIR,
-        "model_file_not_exist" => return CODE_MODEL_FILE_NOT_EXIST,
-        "params_file_not_exist" => return CODE_PARAMS_FILE_NOT_EXIST,
-        "model_yml_file_not_exist" => return CODE_MODEL_YML_FILE_NOT_EXIST,
-        "random" => return CODE_AES_GCM_ENCRYPT_FAILED,
-        _ => {}
+/// PaddleX's code for a failure of `op`: PaddleX's own directory checks carry their code; a
+/// library error gets the `paddlex` module's code; the C layer's own failures (NULL pointers, short
+/// buffers, panics) are mapped here.
+fn code_of(f: &Failure, op: Operation) -> c_int {
+    if let Some(code) = f.paddle_code {
+        return code;
+    }
+    if let Some(e) = &f.error {
+        return paddlex::code(e, op);
     }
     match f.status {
         ModelsealStatus::Ok => CODE_OK,
@@ -72,17 +85,17 @@ fn code_of(f: &Failure, op: Op) -> c_int {
         ModelsealStatus::Io | ModelsealStatus::NotFound => CODE_OPEN_FAILED,
         ModelsealStatus::Integrity | ModelsealStatus::Unsupported => CODE_AES_GCM_DECRYPT_FAILED,
         ModelsealStatus::InvalidArgument => match op {
-            Op::EncryptDir => CODE_MKDIR_FAILED,
-            Op::Encrypt | Op::Decrypt => CODE_OPEN_FAILED,
+            Operation::EncryptDir => CODE_MKDIR_FAILED,
+            Operation::Encrypt | Operation::Decrypt => CODE_OPEN_FAILED,
         },
         ModelsealStatus::Panic => match op {
-            Op::Encrypt | Op::EncryptDir => CODE_AES_GCM_ENCRYPT_FAILED,
-            Op::Decrypt => CODE_AES_GCM_DECRYPT_FAILED,
+            Operation::Encrypt | Operation::EncryptDir => CODE_AES_GCM_ENCRYPT_FAILED,
+            Operation::Decrypt => CODE_AES_GCM_DECRYPT_FAILED,
         },
     }
 }
 
-fn paddle<F: FnOnce() -> Result<(), Failure>>(op: Op, f: F) -> c_int {
+fn paddle<F: FnOnce() -> Result<(), Failure>>(op: Operation, f: F) -> c_int {
     match boundary(f) {
         Ok(()) => CODE_OK,
         Err(e) => code_of(&e, op),
@@ -93,7 +106,7 @@ fn paddle<F: FnOnce() -> Result<(), Failure>>(op: Op, f: F) -> c_int {
 /// inside the panic boundary.
 fn encrypted_answer(check: impl FnOnce() -> Result<bool, Failure>) -> c_int {
     let mut encrypted = false;
-    let code = paddle(Op::Decrypt, || {
+    let code = paddle(Operation::Decrypt, || {
         encrypted = check()?;
         Ok(())
     });
@@ -104,80 +117,18 @@ fn encrypted_answer(check: impl FnOnce() -> Result<bool, Failure>) -> c_int {
     }
 }
 
-fn dir_failure(name: &'static str, message: String) -> Failure {
-    Failure::new(ModelsealStatus::InvalidArgument, name, message)
-}
-
-/// PaddleX's checks on a model directory, in its order: exists (106), holds files (107), has a
-/// config (110), a model (108) and params (109) file. Widened to PaddleX 2.x/3.x and ONNX names.
+/// PaddleX's checks on a model directory, as a failure carrying PaddleX's code.
 fn check_paddle_dir(src: &Path) -> Result<(), Failure> {
-    if !src.is_dir() {
-        return Err(dir_failure(
-            "not_exist_dir",
-            format!("{}: the model directory does not exist", src.display()),
-        ));
-    }
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(src)
-        .map_err(|e| Failure::new(ModelsealStatus::Io, "io", format!("{}: {e}", src.display())))?
-    {
-        let entry = entry.map_err(|e| {
-            Failure::new(ModelsealStatus::Io, "io", format!("{}: {e}", src.display()))
-        })?;
-        if entry.path().is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    if names.is_empty() {
-        return Err(dir_failure(
-            "files_empty_with_dir",
-            format!("{}: the model directory holds no files", src.display()),
-        ));
-    }
-    for n in &names {
-        if modelseal::file_storage(&src.join(n))? != Storage::Plain {
-            return Err(Failure::new(
-                ModelsealStatus::Io,
-                "already_sealed",
-                format!(
-                    "{}: the model directory is already encrypted ({n})",
-                    src.display()
-                ),
-            ));
-        }
-    }
-    let has = |role: Role| names.iter().any(|n| Role::of(n) == role);
-    if !has(Role::Config) {
-        return Err(dir_failure(
-            "model_yml_file_not_exist",
-            format!(
-                "{}: no model.yml (or other *.yml/*.yaml config) in the model directory",
-                src.display()
-            ),
-        ));
-    }
-    if !has(Role::Model) {
-        return Err(dir_failure(
-            "model_file_not_exist",
-            format!(
-                "{}: no __model__ (or *.pdmodel, inference.json, *.onnx) in the model directory",
-                src.display()
-            ),
-        ));
-    }
-    let onnx = names
-        .iter()
-        .any(|n| n.to_ascii_lowercase().ends_with(".onnx"));
-    if !has(Role::Params) && !onnx {
-        return Err(dir_failure(
-            "params_file_not_exist",
-            format!(
-                "{}: no __params__ (or *.pdiparams) in the model directory",
-                src.display()
-            ),
-        ));
-    }
-    Ok(())
+    paddlex::check_model_dir(src).map_err(|r| {
+        let status = if r.code == CODE_OPEN_FAILED {
+            ModelsealStatus::Io
+        } else {
+            ModelsealStatus::InvalidArgument
+        };
+        let mut f = Failure::new(status, r.name, r.message);
+        f.paddle_code = Some(r.code);
+        f
+    })
 }
 
 /// # Safety
@@ -188,7 +139,7 @@ unsafe fn encrypt_dir(
     dst_dir: *const c_char,
     format: OutputFormat,
 ) -> c_int {
-    paddle(Op::EncryptDir, || {
+    paddle(Operation::EncryptDir, || {
         // SAFETY: forwarded caller contract for the three strings.
         let (key, src, dst) = unsafe {
             key_and_paths(
@@ -198,25 +149,11 @@ unsafe fn encrypt_dir(
             )
         }?;
         check_paddle_dir(src)?;
-        // A directory that needs a key, or opens as sealed, is already encrypted.
-        let model = match ModelDir::open(src, None) {
-            Ok(m) if !m.is_sealed() => Some(m),
-            Ok(_) | Err(modelseal::Error::KeyRequired { .. }) => None,
-            Err(e) => return Err(Failure::from(e)),
-        };
-        let Some(model) = model else {
-            return Err(Failure::new(
-                ModelsealStatus::Io,
-                "already_sealed",
-                format!(
-                    "{}: the model directory is already encrypted",
-                    src.display()
-                ),
-            ));
-        };
+        // PaddleX's checks refused already encrypted files; a plain directory opens without a key.
+        let model = OpenOptions::new().open(src)?;
         let opts = SealOptions {
             format,
-            chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
+            chunk_log2: modelseal::DEFAULT_CHUNK_LOG2,
             force: false,
         };
         modelseal::seal_dir(&key, &model, dst, &opts, &|_| {})?;
@@ -232,7 +169,7 @@ unsafe fn encrypt_model(
     outfile: *const c_char,
     format: OutputFormat,
 ) -> c_int {
-    paddle(Op::Encrypt, || {
+    paddle(Operation::Encrypt, || {
         // SAFETY: forwarded caller contract for the three strings.
         let (key, src, dst) = unsafe {
             key_and_paths(
@@ -241,7 +178,7 @@ unsafe fn encrypt_model(
                 (outfile, "outfile"),
             )
         }?;
-        modelseal::seal_file(&key, src, dst, format, modelseal::v2::DEFAULT_CHUNK_LOG2)?;
+        modelseal::seal_file(&key, src, dst, format, modelseal::DEFAULT_CHUNK_LOG2)?;
         Ok(())
     })
 }
@@ -249,7 +186,7 @@ unsafe fn encrypt_model(
 /// # Safety
 /// `out` is NULL or points to `out_len` writable bytes.
 unsafe fn generate_key(out: *mut c_char, out_len: usize, avoid_nul: bool) -> c_int {
-    paddle(Op::Encrypt, || {
+    paddle(Operation::Encrypt, || {
         out_arg(out, "out")?;
         if out_len < PADDLE_KEY_BUFFER_LEN {
             return Err(Failure::new(
@@ -307,7 +244,7 @@ unsafe fn decrypt_into<'a>(
     out: *mut *mut c_uchar,
     out_len: *mut usize,
 ) -> c_int {
-    paddle(Op::Decrypt, || {
+    paddle(Operation::Decrypt, || {
         let source = source()?;
         // SAFETY: forwarded caller contract.
         let key = unsafe { key_arg(key, "key") };

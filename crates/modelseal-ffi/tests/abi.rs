@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Fixture, KEY_NUL};
-use modelseal::{Key, ModelDir};
+use modelseal::{Key, OpenOptions};
 use modelseal_ffi::*;
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
@@ -51,10 +51,16 @@ fn open_dir(path: &std::path::Path, key: Option<&str>) -> *mut ModelsealDir {
     let key = key.map(c);
     let mut dir = ptr::null_mut();
     // SAFETY: valid strings and out-pointer.
+    // PaddleX v1 directories of the fixture are opened too.
+    let options = ModelsealOpenOptions {
+        allow_paddlex_v1: 1,
+        expected_seal_id: ptr::null(),
+    };
     let st = unsafe {
-        modelseal_dir_open(
+        modelseal_dir_open_ex(
             cpath(path).as_ptr(),
             key.as_ref().map_or(ptr::null(), |k| k.as_ptr()),
+            &options,
             &mut dir,
         )
     };
@@ -66,7 +72,11 @@ fn open_dir(path: &std::path::Path, key: Option<&str>) -> *mut ModelsealDir {
 fn directory_members_are_byte_identical_to_the_rust_api() {
     let fx = Fixture::new();
     for (dir, key) in [("v2", fx.key.as_str()), ("v1", KEY_NUL)] {
-        let rust = ModelDir::open(&fx.path(dir), Some(&Key::from_base64(key).unwrap())).unwrap();
+        let rust = OpenOptions::new()
+            .key(Key::from_base64(key).unwrap())
+            .allow_paddlex_v1(true)
+            .open(&fx.path(dir))
+            .unwrap();
         let mut handle = open_dir(&fx.path(dir), Some(key));
         let mut count = 0usize;
         // SAFETY: live handle, valid out-pointer.
@@ -213,7 +223,11 @@ fn sealing_from_c_opens_with_the_rust_api() {
     assert!(v1.join("__model__.encrypted").exists() && v1.join("model.yml.encrypted").exists());
     assert!(v1.join("__params__.encrypted").exists() && v1.join(".success").exists());
     for dir in [&v2, &v1] {
-        let opened = ModelDir::open(dir, Some(&key)).unwrap();
+        let opened = OpenOptions::new()
+            .key(key.clone())
+            .allow_paddlex_v1(true)
+            .open(dir)
+            .unwrap();
         for name in opened.names() {
             assert_eq!(
                 &*opened.read(&name).unwrap(),
@@ -390,7 +404,7 @@ fn open_memory(
 #[test]
 fn a_sealed_directory_opens_from_memory_byte_identical_to_the_rust_api() {
     let fx = Fixture::new();
-    let files: Vec<(String, Vec<u8>)> = modelseal::fsutil::list_files(&fx.path("v2"))
+    let files: Vec<(String, Vec<u8>)> = modelseal::internal::list_files(&fx.path("v2"), false)
         .unwrap()
         .into_iter()
         .map(|f| (f.name, std::fs::read(&f.path).unwrap()))
@@ -402,7 +416,10 @@ fn a_sealed_directory_opens_from_memory_byte_identical_to_the_rust_api() {
         "{}",
         last_error()
     );
-    let rust = ModelDir::open(&fx.path("v2"), Some(&Key::from_base64(&fx.key).unwrap())).unwrap();
+    let rust = OpenOptions::new()
+        .key(Key::from_base64(&fx.key).unwrap())
+        .open(&fx.path("v2"))
+        .unwrap();
     let mut count = 0usize;
     // SAFETY: live handle, valid out-pointer.
     assert_eq!(

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{sha256_hex, Fixture, KEY_NUL};
-use modelseal::{Key, ModelDir};
+use modelseal::{Key, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -223,7 +223,11 @@ fn parse(stdout: &str) -> Vec<(String, String, usize, String)> {
 
 fn check_identical(stdout: &str, dir: &Path, key: Option<&str>, plain: &Path) {
     let key = key.map(|k| Key::from_base64(k).unwrap());
-    let rust = ModelDir::open(dir, key.as_ref()).unwrap();
+    let rust = OpenOptions::new()
+        .key(key)
+        .allow_paddlex_v1(true)
+        .open(dir)
+        .unwrap();
     let lines = parse(stdout);
     let members: Vec<_> = lines.iter().filter(|l| l.0 == "member").collect();
     assert_eq!(members.len(), rust.names().len(), "{stdout}");
@@ -271,6 +275,14 @@ fn c_example_reads_bytes_identical_to_the_rust_api() {
             &[&fx.path("v1"), &fx.path("key_nul.txt"), all],
             false,
         );
+        assert_eq!(r.code, 9, "v1 needs the opt-in: {}", r.stderr);
+        assert!(r.stderr.contains("paddlex_v1_not_allowed"), "{}", r.stderr);
+        let allow = Path::new("--allow-paddlex-v1");
+        let r = run(
+            program,
+            &[&fx.path("v1"), &fx.path("key_nul.txt"), all, allow],
+            false,
+        );
         assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
         assert!(r.stdout.contains("storage: paddlex-v1"), "{}", r.stdout);
         check_identical(&r.stdout, &fx.path("v1"), Some(KEY_NUL), &fx.path("plain"));
@@ -297,7 +309,12 @@ fn c_example_reads_bytes_identical_to_the_rust_api() {
 /// (arguments relative to the fixture, expected exit status = ModelsealStatus, error name)
 const FAILURES: &[(&[&str], i32, &str)] = &[
     (&["v2", "wrong_key.txt"], 7, "wrong_key"),
-    (&["v1", "wrong_key.txt"], 7, "wrong_key"),
+    (&["v1", "wrong_key.txt"], 9, "paddlex_v1_not_allowed"),
+    (
+        &["v1", "wrong_key.txt", "--allow-paddlex-v1"],
+        7,
+        "wrong_key",
+    ),
     (&["truncated", "key.txt"], 8, "truncated"),
     (&["missing", "key.txt"], 6, "io"),
     (&["v2"], 2, "key_required"),
@@ -307,7 +324,16 @@ const FAILURES: &[(&[&str], i32, &str)] = &[
 
 fn check_failures(program: &Path, fx: &Fixture, valgrind: bool) {
     for (args, code, name) in FAILURES {
-        let paths: Vec<PathBuf> = args.iter().map(|a| fx.path(a)).collect();
+        let paths: Vec<PathBuf> = args
+            .iter()
+            .map(|a| {
+                if a.starts_with("--") {
+                    PathBuf::from(a)
+                } else {
+                    fx.path(a)
+                }
+            })
+            .collect();
         let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         let r = run(program, &refs, valgrind);
         assert_eq!(
@@ -343,7 +369,12 @@ fn c_example_is_valgrind_clean() {
     ] {
         let r = run(
             program,
-            &[&fx.path(dir), &fx.path(key), Path::new("--all")],
+            &[
+                &fx.path(dir),
+                &fx.path(key),
+                Path::new("--all"),
+                Path::new("--allow-paddlex-v1"),
+            ],
             true,
         );
         assert_eq!(r.code, 0, "valgrind {dir}:\n{}\n{}", r.stdout, r.stderr);

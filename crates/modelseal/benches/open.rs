@@ -2,8 +2,9 @@
 //! `openssl speed -evp aes-256-gcm` measured in the same run, and the peak memory of opening it.
 //! Run: `cargo bench -p modelseal --bench open` (MODELSEAL_BENCH_MIB changes the size).
 
-use modelseal::v2::{self, Kind, SealParams};
+use modelseal::internal::{self as v2, SealParams};
 use modelseal::Key;
+use modelseal::Kind;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -68,7 +69,7 @@ fn main() {
         // Child mode: open one sealed file and report peak resident memory.
         let key = Key::from_base64(&std::env::var("MODELSEAL_KEY").unwrap()).unwrap();
         let before = vm_kib("VmRSS:");
-        let (_, plain) = v2::open_file(&key, Path::new(&path)).unwrap();
+        let (_, plain) = v2::open_path(&key, Path::new(&path)).unwrap();
         let peak = vm_kib("VmHWM:");
         println!("{before} {peak} {}", plain.len());
         return;
@@ -84,15 +85,15 @@ fn main() {
         kind: Kind::Member,
         name: "model.pdiparams".into(),
         seal_id: [0; 16],
-        chunk_log2: v2::DEFAULT_CHUNK_LOG2,
+        chunk_log2: modelseal::DEFAULT_CHUNK_LOG2,
     };
-    let sealed = v2::seal_bytes(&key, &params, &data).unwrap();
+    let sealed = v2::seal_image(&key, &params, &data).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.pdiparams.sealed");
     std::fs::write(&file, &sealed).unwrap();
     drop(data);
 
-    let chunk = 1usize << v2::DEFAULT_CHUNK_LOG2;
+    let chunk = 1usize << modelseal::DEFAULT_CHUNK_LOG2;
     println!(
         "modelseal open benchmark: {mib} MiB member, {} KiB chunks, {} CPUs",
         chunk >> 10,
@@ -111,13 +112,13 @@ fn main() {
             .unwrap();
         let mem = pool.install(|| {
             best_of(5, || {
-                let (_, p) = v2::open_bytes(&key, &sealed, Path::new("m")).unwrap();
+                let (_, p) = v2::open_image(&key, &sealed, Path::new("m")).unwrap();
                 assert_eq!(p.len(), n);
             })
         });
         let disk = pool.install(|| {
             best_of(5, || {
-                let (_, p) = v2::open_file(&key, &file).unwrap();
+                let (_, p) = v2::open_path(&key, &file).unwrap();
                 assert_eq!(p.len(), n);
             })
         });
@@ -142,7 +143,7 @@ fn main() {
     });
     let ring_gbs = (reps * chunk) as f64 / secs / 1e9;
     let wipe = {
-        let p = v2::open_bytes(&key, &sealed, Path::new("m")).unwrap().1;
+        let p = v2::open_image(&key, &sealed, Path::new("m")).unwrap().1;
         let t = Instant::now();
         drop(p);
         t.elapsed().as_secs_f64()

@@ -1,8 +1,9 @@
 //! Writes the committed test vectors of docs/FORMAT.md into a directory (default `tests/vectors`).
 //! Positive vectors are fresh sealings; negative ones are precise mutations of them. Run once; commit the output.
 
-use modelseal::v2::{self, Kind, SealParams};
-use modelseal::{v1, Key};
+use modelseal::internal::{self as v2, SealParams};
+use modelseal::Key;
+use modelseal::Kind;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -41,7 +42,7 @@ fn main() {
             seal_id: [0x5a; 16],
             chunk_log2: 12,
         };
-        v2::seal_bytes(&key, &params, &pattern(len)).unwrap()
+        v2::seal_image(&key, &params, &pattern(len)).unwrap()
     };
     let ok = |len: usize| json!({"expect": "ok", "size": len, "sha256": sha(&pattern(len))});
     let err = |name: &str| json!({"expect": name});
@@ -265,7 +266,7 @@ fn main() {
 
     // PaddleX v1 vectors (§1.3 known answer, FastDeploy base64 form, a key with 0x00 bytes).
     let kat_key = Key::from_base64(OTHER_KEY).unwrap();
-    let kat = v1::seal(&kat_key, b"hello world !").unwrap();
+    let kat = v2::seal_v1(&kat_key, b"hello world !").unwrap();
     let kat_ok = json!({"expect": "ok", "size": 13, "sha256": sha(b"hello world !")});
     write(
         "v1_kat.encrypted",
@@ -283,7 +284,7 @@ fn main() {
         kat_ok,
         "FastDeploy base64-wrapped v1",
     );
-    let nul = v1::seal(&key, &pattern(5000)).unwrap();
+    let nul = v2::seal_v1(&key, &pattern(5000)).unwrap();
     write(
         "v1_nul_key.encrypted",
         &nul,

@@ -37,15 +37,32 @@ pub enum Error {
         origin: Option<String>,
         reason: String,
     },
-    /// The operation needs a key and none was given.
-    #[error("{}: this model is sealed; give a key with --key-file, MODELSEAL_KEY or --key", path.display())]
+    /// The data is sealed and no key was given.
+    #[error("{}: this model is sealed; a key is required to open it", path.display())]
     KeyRequired { path: PathBuf },
     /// A request that cannot be carried out as asked (the reason says why).
     #[error("{}: {reason}", path.display())]
     Usage { path: PathBuf, reason: String },
-    /// The file is not sealed data of any format this library reads.
-    #[error("{}: not a sealed file (no modelseal or PaddleX header)", path.display())]
-    NotSealed { path: PathBuf },
+    /// Not sealed: a file without a modelseal or PaddleX header, or (with a key) a directory that
+    /// is not a sealing, or a PaddleX v1 directory whose model, params or config file is plain.
+    #[error("{}: not sealed: {reason}", path.display())]
+    NotSealed { path: PathBuf, reason: String },
+    /// A PaddleX v1 directory, opened without allowing PaddleX v1 explicitly.
+    #[error("{}: a PaddleX v1 directory (one AES-GCM nonce per key, no manifest binding its files) is opened only when PaddleX v1 is allowed explicitly; re-seal it as format v2 to drop the weakness", dir.display())]
+    PaddleV1NotAllowed { dir: PathBuf },
+    /// The sealing is not the one the caller pinned.
+    #[error("{}: sealing {found} is not the expected sealing {expected} (an older or another sealing under the same key)", dir.display())]
+    SealIdMismatch {
+        dir: PathBuf,
+        expected: String,
+        found: String,
+    },
+    /// The output directory exists and holds an earlier sealing, which is replaced only on request.
+    #[error("{}: exists and holds an earlier sealing; it is replaced only when replacing is asked for", path.display())]
+    OutputExists { path: PathBuf },
+    /// A symbolic link in a model directory resolves outside it.
+    #[error("{}: symbolic link to {} resolves outside the model directory; it is not followed unless following links is allowed", link.display(), target.display())]
+    SymlinkOutside { link: PathBuf, target: PathBuf },
     /// A modelseal header with a version this build does not read.
     #[error("{}: unsupported sealed format version {version} (this build reads version 2 and PaddleX version 1)", path.display())]
     UnsupportedVersion { path: PathBuf, version: u8 },
@@ -121,7 +138,10 @@ impl Error {
             Error::BadKey { .. } | Error::KeyRequired { .. } | Error::Usage { .. } => {
                 ErrorKind::Usage
             }
-            Error::NotSealed { .. } | Error::UnsupportedVersion { .. } => ErrorKind::Unsupported,
+            Error::SymlinkOutside { .. } | Error::OutputExists { .. } => ErrorKind::Usage,
+            Error::NotSealed { .. }
+            | Error::UnsupportedVersion { .. }
+            | Error::PaddleV1NotAllowed { .. } => ErrorKind::Unsupported,
             Error::WrongKey { .. } => ErrorKind::WrongKey,
             Error::HeaderCorrupted { .. }
             | Error::ChunkCorrupted { .. }
@@ -133,7 +153,8 @@ impl Error {
             | Error::ForeignMember { .. }
             | Error::Manifest { .. }
             | Error::DigestMismatch { .. }
-            | Error::SourceChanged { .. } => ErrorKind::Integrity,
+            | Error::SourceChanged { .. }
+            | Error::SealIdMismatch { .. } => ErrorKind::Integrity,
         }
     }
 
@@ -145,6 +166,10 @@ impl Error {
             Error::KeyRequired { .. } => "key_required",
             Error::Usage { .. } => "usage",
             Error::NotSealed { .. } => "not_sealed",
+            Error::PaddleV1NotAllowed { .. } => "paddlex_v1_not_allowed",
+            Error::SealIdMismatch { .. } => "seal_id_mismatch",
+            Error::SymlinkOutside { .. } => "symlink_outside",
+            Error::OutputExists { .. } => "output_exists",
             Error::UnsupportedVersion { .. } => "unsupported_version",
             Error::WrongKey { .. } => "wrong_key",
             Error::HeaderCorrupted { .. } => "header_corrupted",
@@ -166,6 +191,13 @@ impl Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             source,
+        }
+    }
+
+    pub(crate) fn not_sealed(path: impl AsRef<Path>, reason: impl Into<String>) -> Error {
+        Error::NotSealed {
+            path: path.as_ref().to_path_buf(),
+            reason: reason.into(),
         }
     }
 

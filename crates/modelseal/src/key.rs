@@ -1,7 +1,8 @@
-//! 256-bit master keys: generation from the OS CSPRNG, base64 parsing, and reading from file, stdin or environment.
-//! Keys live in zeroize-on-drop memory; their Debug form never shows the bytes.
+//! 256-bit master keys: generation from the OS CSPRNG, base64 parsing, reading from a key file.
+//! Keys live in zeroize-on-drop memory left out of core dumps; their Debug form never shows the bytes.
 
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
@@ -14,8 +15,8 @@ use zeroize::Zeroizing;
 /// Length of a master key in bytes.
 pub const KEY_LEN: usize = 32;
 
-/// Name of the environment variable that may hold the key.
-pub const KEY_ENV: &str = "MODELSEAL_KEY";
+/// Longest key file read: a key is 44 characters; a little whitespace is tolerated.
+const MAX_KEY_FILE_LEN: u64 = 4096;
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -23,25 +24,56 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// A 256-bit master key, wiped on drop.
+///
+/// ```
+/// let key = modelseal::Key::generate()?;
+/// let text = key.to_base64();
+/// assert_eq!(text.len(), 44);
+/// assert_eq!(modelseal::Key::from_base64(&text)?.as_bytes(), key.as_bytes());
+/// # Ok::<(), modelseal::Error>(())
+/// ```
 #[derive(Clone)]
-pub struct Key(Zeroizing<[u8; KEY_LEN]>);
+pub struct Key(Secret);
 
 impl Key {
     /// A new key from the operating system's CSPRNG.
     pub fn generate() -> Result<Key> {
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        fill_random(&mut bytes[..])?;
+        let mut bytes = Secret::zeroed(KEY_LEN);
+        fill_random(&mut bytes)?;
         Ok(Key(bytes))
     }
 
     /// A key from raw bytes.
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Key {
-        Key(Zeroizing::new(bytes))
+        let bytes = Zeroizing::new(bytes);
+        Key(Secret::from_slice(&bytes[..]))
     }
 
     /// Parses the base64 key string (standard alphabet; padding optional; surrounding whitespace ignored).
     pub fn from_base64(text: &str) -> Result<Key> {
         Self::parse(text, None)
+    }
+
+    /// Like [`Key::from_base64`]; `origin` (e.g. "environment variable X") names the text's source
+    /// in errors.
+    pub fn from_base64_named(text: &str, origin: &str) -> Result<Key> {
+        Self::parse(text, Some(origin.to_string()))
+    }
+
+    /// Reads a key file: the base64 key, optionally surrounded by whitespace.
+    pub fn read_file(path: &Path) -> Result<Key> {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut text = Zeroizing::new(String::new());
+        f.take(MAX_KEY_FILE_LEN + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io(path, e))?;
+        if text.len() as u64 > MAX_KEY_FILE_LEN {
+            return Err(Error::BadKey {
+                origin: Some(format!("key file {}", path.display())),
+                reason: "the file is far longer than a key".into(),
+            });
+        }
+        Self::parse(&text, Some(format!("key file {}", path.display())))
     }
 
     fn parse(text: &str, origin: Option<String>) -> Result<Key> {
@@ -65,14 +97,12 @@ impl Key {
                 ),
             });
         }
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        bytes.copy_from_slice(&decoded);
-        Ok(Key(bytes))
+        Ok(Key(Secret::from_slice(&decoded)))
     }
 
     /// The raw key bytes.
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        (&self.0[..]).try_into().expect("a key holds 32 bytes")
     }
 
     /// The key as a base64 string (44 characters), wiped on drop.
@@ -90,63 +120,6 @@ impl fmt::Debug for Key {
 /// Fills `out` from the operating system's CSPRNG.
 pub(crate) fn fill_random(out: &mut [u8]) -> Result<()> {
     SystemRandom::new().fill(out).map_err(|_| Error::Random)
-}
-
-/// Where a key came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyOrigin {
-    /// `--key-file FILE` (or stdin for `-`).
-    File,
-    /// The `MODELSEAL_KEY` environment variable.
-    Env,
-    /// `--key KEY` on the command line (visible to other users).
-    Argument,
-}
-
-/// Resolves the key of a command: `key_file` (`-` = stdin) first, then `MODELSEAL_KEY`, then `key_arg`.
-/// Returns the key and where it came from, or `None` when no source gives one.
-pub fn resolve_key(
-    key_file: Option<&Path>,
-    key_arg: Option<&str>,
-) -> Result<Option<(Key, KeyOrigin)>> {
-    if let Some(path) = key_file {
-        let mut text = Zeroizing::new(String::new());
-        let origin = if path == Path::new("-") {
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Error::io("<stdin>", e))?;
-            "standard input".to_string()
-        } else {
-            std::fs::File::open(path)
-                .and_then(|mut f| f.read_to_string(&mut text))
-                .map_err(|e| Error::io(path, e))?;
-            format!("key file {}", path.display())
-        };
-        return Key::parse(&text, Some(origin)).map(|k| Some((k, KeyOrigin::File)));
-    }
-    if let Some(value) = std::env::var_os(KEY_ENV) {
-        let value = Zeroizing::new(value.to_string_lossy().into_owned());
-        if !value.trim().is_empty() {
-            return Key::parse(&value, Some(format!("environment variable {KEY_ENV}")))
-                .map(|k| Some((k, KeyOrigin::Env)));
-        }
-    }
-    if let Some(text) = key_arg {
-        return Key::parse(text, Some("--key".into())).map(|k| Some((k, KeyOrigin::Argument)));
-    }
-    Ok(None)
-}
-
-/// The warning printed when a key is given on the command line.
-pub const ARGV_KEY_WARNING: &str = "warning: --key puts the key on the command line, where other users of this machine can read it (ps, /proc); prefer --key-file FILE or MODELSEAL_KEY";
-
-/// Like [`resolve_key`], printing [`ARGV_KEY_WARNING`] on stderr when the key came from `key_arg`.
-pub fn read_key(key_file: Option<&Path>, key_arg: Option<&str>) -> Result<Option<Key>> {
-    let resolved = resolve_key(key_file, key_arg)?;
-    if let Some((_, KeyOrigin::Argument)) = resolved {
-        eprintln!("{ARGV_KEY_WARNING}");
-    }
-    Ok(resolved.map(|(k, _)| k))
 }
 
 #[cfg(test)]
@@ -188,5 +161,29 @@ mod tests {
         assert_ne!(a.as_bytes(), b.as_bytes());
         assert_eq!(a.to_base64().len(), 44);
         assert!(!format!("{a:?}").contains(&*a.to_base64()));
+        assert!(a.0.is_excluded_from_core_dumps() || !cfg!(target_os = "linux"));
+    }
+
+    #[test]
+    fn key_files_are_read_with_their_name_in_errors() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let good = dir.path().join("k");
+        std::fs::write(&good, "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=\n").unwrap();
+        assert_eq!(
+            &Key::read_file(&good).unwrap().as_bytes()[..],
+            b"12345678123456781234567812345678"
+        );
+        let bad = dir.path().join("bad");
+        std::fs::write(&bad, "short").unwrap();
+        let e = Key::read_file(&bad).unwrap_err();
+        assert!(e.to_string().contains(&bad.display().to_string()), "{e}");
+        let huge = dir.path().join("huge");
+        std::fs::write(&huge, vec![b'A'; 1 << 20]).unwrap();
+        assert!(matches!(Key::read_file(&huge), Err(Error::BadKey { .. })));
+        let missing = dir.path().join("missing");
+        assert_eq!(
+            Key::read_file(&missing).unwrap_err().kind(),
+            crate::ErrorKind::Io
+        );
     }
 }

@@ -64,9 +64,7 @@ pub fn open(key: &Key, data: &[u8], path: &Path) -> Result<Secret> {
         data
     };
     if !raw.starts_with(b"PADDLE") {
-        return Err(Error::NotSealed {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::not_sealed(path, "no PaddleX header"));
     }
     if raw.len() < 7 || raw[6] != b'1' {
         return Err(Error::UnsupportedVersion {

@@ -2,7 +2,9 @@
 //! directory can be damaged (bit flips anywhere, truncation at every chunk boundary, swapped,
 //! foreign, removed and added members, wrong key), plus atomic, non-destructive output.
 
-use modelseal::{seal_dir, Error, ErrorKind, Key, ModelDir, OutputFormat, SealOptions, Storage};
+use modelseal::{
+    seal_dir, Error, ErrorKind, Key, ModelDir, OpenOptions, OutputFormat, SealOptions, Storage,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -33,18 +35,26 @@ fn opts(chunk_log2: u8) -> SealOptions {
     }
 }
 
+/// Opens `dir` under the open policy with an optional key (PaddleX v1 allowed).
+fn open_dir(dir: &Path, key: Option<&Key>) -> modelseal::Result<ModelDir> {
+    OpenOptions::new()
+        .key(key.cloned())
+        .allow_paddlex_v1(true)
+        .open(dir)
+}
+
 fn seal(
     key: &Key,
     src: &Path,
     dst: &Path,
     o: &SealOptions,
 ) -> modelseal::Result<Vec<modelseal::SealedMember>> {
-    seal_dir(key, &ModelDir::open(src, None)?, dst, o, &|_| {})
+    seal_dir(key, &open_dir(src, None)?, dst, o, &|_| {})
 }
 
 /// Opens and reads every member; the error if any step fails.
 fn open_all(dir: &Path, key: &Key) -> modelseal::Result<Vec<(String, Vec<u8>)>> {
-    let d = ModelDir::open(dir, Some(key))?;
+    let d = open_dir(dir, Some(key))?;
     d.names()
         .into_iter()
         .map(|n| d.read(&n).map(|b| (n, b.to_vec())))
@@ -104,24 +114,26 @@ fn every_layout_round_trips() {
     ];
     for files in layouts {
         let f = fixture(files, 16);
-        let d = ModelDir::open(&f.out, Some(&f.key)).unwrap();
+        let d = open_dir(&f.out, Some(&f.key)).unwrap();
         assert_eq!(d.storage(), Storage::SealedV2);
+        assert!(d.seal_id().is_some());
         let mut want = f.files.clone();
         want.sort();
         assert_eq!(open_all(&f.out, &f.key).unwrap(), want);
         for (name, data) in &want {
             assert_eq!(d.size(name), Some(data.len() as u64));
         }
-        // Plain directories open through the same API.
-        assert_eq!(open_all(&f.src, &f.key).unwrap(), want);
-        assert_eq!(
-            ModelDir::open(&f.src, None).unwrap().storage(),
-            Storage::Plain
-        );
+        // Plain directories open through the same API, without a key only.
+        let plain = open_dir(&f.src, None).unwrap();
+        assert_eq!(plain.storage(), Storage::Plain);
+        assert_eq!(plain.seal_id(), None);
+        let err = open_all(&f.src, &f.key).unwrap_err();
+        assert!(matches!(err, Error::NotSealed { .. }), "{err}");
         // verify authenticates everything and agrees on digests.
-        let report = modelseal::verify(&f.key, &f.out).unwrap();
-        assert_eq!(report.len(), want.len());
-        for ((name, outcome), (wname, wdata)) in report.iter().zip(&want) {
+        let report = modelseal::verify(&f.out, &OpenOptions::new().key(f.key.clone())).unwrap();
+        assert_eq!(report.seal_id, d.seal_id());
+        assert_eq!(report.members.len(), want.len());
+        for ((name, outcome), (wname, wdata)) in report.members.iter().zip(&want) {
             let m = outcome.as_ref().unwrap();
             assert_eq!((name, m.size), (wname, wdata.len() as u64));
             assert_eq!(
@@ -135,9 +147,9 @@ fn every_layout_round_trips() {
 #[test]
 fn sealed_directory_needs_the_right_key() {
     let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
-    let err = ModelDir::open(&f.out, None).err().unwrap();
+    let err = open_dir(&f.out, None).err().unwrap();
     assert!(matches!(err, Error::KeyRequired { .. }), "{err}");
-    let err = ModelDir::open(&f.out, Some(&Key::generate().unwrap()))
+    let err = open_dir(&f.out, Some(&Key::generate().unwrap()))
         .err()
         .unwrap();
     assert!(matches!(err, Error::WrongKey { .. }), "{err}");
@@ -268,11 +280,12 @@ fn truncation_at_every_chunk_boundary_is_detected() {
             );
             // The streaming reader sees it too (opened without the directory's size check).
             let key = f.key.clone();
-            let r = modelseal::v2::OpenReader::new(&key, fs::File::open(&path).unwrap(), &path);
+            let r =
+                modelseal::internal::OpenReader::new(&key, fs::File::open(&path).unwrap(), &path);
             let res = r.and_then(|mut r| {
                 let mut sink = Vec::new();
                 std::io::Read::read_to_end(&mut r, &mut sink)
-                    .map_err(|e| modelseal::v2::reader_error(e, &path))
+                    .map_err(|e| modelseal::internal::reader_error(e, &path))
             });
             assert!(
                 matches!(res, Err(Error::Truncated { .. })),
@@ -287,7 +300,7 @@ fn truncation_at_every_chunk_boundary_is_detected() {
 #[test]
 fn stream_and_read_agree() {
     let f = fixture(&[("model.onnx", 300_001)], 14);
-    let d = ModelDir::open(&f.out, Some(&f.key)).unwrap();
+    let d = open_dir(&f.out, Some(&f.key)).unwrap();
     let whole = d.read("model.onnx").unwrap();
     let (size, mut r) = d.stream("model.onnx").unwrap();
     let mut streamed = Vec::new();
@@ -336,13 +349,13 @@ fn paddlex_v1_directory_round_trips_and_rekeys_to_v2() {
     for f in ["__model__.encrypted", "model.yml.encrypted"] {
         assert!(fs::read(v1dir.join(f)).unwrap().starts_with(b"PADDLE1"));
     }
-    let d = ModelDir::open(&v1dir, Some(&key)).unwrap();
+    let d = open_dir(&v1dir, Some(&key)).unwrap();
     assert_eq!(d.storage(), Storage::PaddleV1);
     let mut want = files.clone();
     want.sort();
     assert_eq!(open_all(&v1dir, &key).unwrap(), want);
     assert!(matches!(
-        ModelDir::open(&v1dir, None).err().unwrap(),
+        open_dir(&v1dir, None).err().unwrap(),
         Error::KeyRequired { .. }
     ));
     let wrong = Key::generate().unwrap();
@@ -356,7 +369,7 @@ fn paddlex_v1_directory_round_trips_and_rekeys_to_v2() {
     let v2dir = tmp.path().join("v2");
     seal_dir(&new_key, &d, &v2dir, &opts(16), &|_| {}).unwrap();
     assert_eq!(
-        ModelDir::open(&v2dir, Some(&new_key)).unwrap().storage(),
+        open_dir(&v2dir, Some(&new_key)).unwrap().storage(),
         Storage::SealedV2
     );
     assert_eq!(open_all(&v2dir, &new_key).unwrap(), want);
@@ -369,7 +382,7 @@ fn paddlex_v1_directory_round_trips_and_rekeys_to_v2() {
     let v2b = tmp.path().join("v2b");
     seal_dir(
         &third,
-        &ModelDir::open(&v2dir, Some(&new_key)).unwrap(),
+        &open_dir(&v2dir, Some(&new_key)).unwrap(),
         &v2b,
         &opts(12),
         &|_| {},
@@ -389,13 +402,41 @@ fn leftovers(parent: &Path) -> Vec<String> {
 #[test]
 fn output_is_atomic_and_inputs_are_never_touched() {
     let tmp = TempDir::new().unwrap();
+    let key = Key::generate().unwrap();
+    // A member name that cannot be one is refused before anything is written.
     let src = tmp.path().join("m");
     make_dir(&src, &[("a.onnx", 100000), ("modelseal.manifest", 10)]);
-    let key = Key::generate().unwrap();
     let dst = tmp.path().join("out");
-    // Fails after a member was written: nothing is left behind.
     let err = seal(&key, &src, &dst, &opts(12)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    assert!(err.to_string().contains("modelseal.manifest"), "{err}");
+    assert!(!dst.exists());
+    // Fails after a member was written (re-keying a directory whose second member is damaged):
+    // nothing is left behind.
+    let v1src = tmp.path().join("v1src");
+    make_dir(
+        &v1src,
+        &[("__model__", 5000), ("__params__", 9000), ("model.yml", 10)],
+    );
+    let v1 = tmp.path().join("v1");
+    let o = SealOptions {
+        format: OutputFormat::PaddleV1,
+        ..opts(12)
+    };
+    seal(&key, &v1src, &v1, &o).unwrap();
+    let params = v1.join("__params__.encrypted");
+    let mut bytes = fs::read(&params).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    fs::write(&params, bytes).unwrap();
+    let err = seal_dir(
+        &key,
+        &open_dir(&v1, Some(&key)).unwrap(),
+        &dst,
+        &opts(12),
+        &|_| {},
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Integrity, "{err}");
     assert!(!dst.exists());
     assert!(
         leftovers(tmp.path()).is_empty(),
@@ -418,13 +459,22 @@ fn output_is_atomic_and_inputs_are_never_touched() {
     assert_eq!(fs::read_dir(&src2).unwrap().count(), 1);
     assert_eq!(fs::read(src2.join("model.onnx")).unwrap(), before);
 
-    // Existing non-empty output: refused without force, replaced with force.
+    // Existing non-empty output that is not a sealing: refused, with force too.
     let out = tmp.path().join("o");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("keep"), b"x").unwrap();
+    for force in [false, true] {
+        let o = SealOptions { force, ..opts(12) };
+        let err = seal(&key, &src2, &out, &o).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert_eq!(fs::read(out.join("keep")).unwrap(), b"x");
+    }
+    // An earlier sealing: refused without force, replaced with force.
+    fs::remove_file(out.join("keep")).unwrap();
+    seal(&key, &src2, &out, &opts(12)).unwrap();
+    let first = open_dir(&out, Some(&key)).unwrap().seal_id();
     let err = seal(&key, &src2, &out, &opts(12)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
-    assert_eq!(fs::read(out.join("keep")).unwrap(), b"x");
     seal(
         &key,
         &src2,
@@ -435,7 +485,7 @@ fn output_is_atomic_and_inputs_are_never_touched() {
         },
     )
     .unwrap();
-    assert!(!out.join("keep").exists());
+    assert_ne!(open_dir(&out, Some(&key)).unwrap().seal_id(), first);
     assert_eq!(open_all(&out, &key).unwrap().len(), 1);
     assert!(leftovers(tmp.path()).is_empty());
     // An empty existing output directory is fine without force.
@@ -470,7 +520,7 @@ fn empty_and_unsealable_sources_give_clear_errors() {
     let err = seal(&key, &empty, &tmp.path().join("o"), &opts(12)).unwrap_err();
     assert!(err.to_string().contains("no files"), "{err}");
     let missing = tmp.path().join("missing");
-    let err = ModelDir::open(&missing, None).err().unwrap();
+    let err = open_dir(&missing, None).err().unwrap();
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(err.to_string().contains("missing"), "{err}");
     #[cfg(unix)]
@@ -482,7 +532,7 @@ fn empty_and_unsealable_sources_give_clear_errors() {
             .status()
             .unwrap();
         assert!(status.success());
-        let err = ModelDir::open(&src, None).err().unwrap();
+        let err = open_dir(&src, None).err().unwrap();
         assert!(
             err.to_string().contains("pipe") && err.to_string().contains("not a regular file"),
             "{err}"
@@ -570,10 +620,10 @@ fn over_4_gib_model_seals_and_verifies() {
     seal(&key, &src, &out, &opts(20)).unwrap();
     let sealed_len = fs::metadata(out.join("model.onnx.sealed")).unwrap().len();
     assert_eq!(sealed_len, len + 134 + 10 + 16 * len.div_ceil(1 << 20));
-    let report = modelseal::verify(&key, &out).unwrap();
-    let m = report[0].1.as_ref().unwrap();
+    let report = modelseal::verify(&out, &OpenOptions::new().key(key.clone())).unwrap();
+    let m = report.members[0].1.as_ref().unwrap();
     assert_eq!(m.size, len);
-    let opened = ModelDir::open(&out, Some(&key)).unwrap();
+    let opened = open_dir(&out, Some(&key)).unwrap();
     let (size, mut r) = opened.stream("model.onnx").unwrap();
     assert_eq!(size, len);
     let mut buf = vec![0u8; 1 << 20];
@@ -591,11 +641,15 @@ fn over_4_gib_model_seals_and_verifies() {
 }
 
 fn load(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    modelseal::fsutil::list_files(dir)
+    modelseal::internal::list_files(dir, false)
         .unwrap()
         .into_iter()
         .map(|f| (f.name, fs::read(&f.path).unwrap()))
         .collect()
+}
+
+fn from_memory(files: Vec<(String, Vec<u8>)>, key: &Key) -> modelseal::Result<ModelDir> {
+    OpenOptions::new().key(key.clone()).open_memory(files)
 }
 
 #[test]
@@ -609,7 +663,7 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         12,
     );
     let files = load(&f.out);
-    let d = ModelDir::from_memory(files.clone(), &f.key).unwrap();
+    let d = from_memory(files.clone(), &f.key).unwrap();
     let mut want = f.files.clone();
     want.sort();
     let got: Vec<(String, Vec<u8>)> = d
@@ -626,7 +680,7 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
     std::io::Read::read_to_end(&mut r, &mut streamed).unwrap();
     assert_eq!((size, &streamed), (9000, &want[1].1));
 
-    let err = ModelDir::from_memory(files.clone(), &Key::generate().unwrap())
+    let err = from_memory(files.clone(), &Key::generate().unwrap())
         .err()
         .unwrap();
     assert!(matches!(err, Error::WrongKey { .. }), "{err}");
@@ -636,13 +690,13 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         .cloned()
         .collect();
     assert!(matches!(
-        ModelDir::from_memory(fewer, &f.key).err().unwrap(),
+        from_memory(fewer, &f.key).err().unwrap(),
         Error::MemberMissing { .. }
     ));
     let mut more = files.clone();
     more.push(("extra.sealed".into(), vec![1, 2, 3]));
     assert!(matches!(
-        ModelDir::from_memory(more, &f.key).err().unwrap(),
+        from_memory(more, &f.key).err().unwrap(),
         Error::MemberAdded { .. }
     ));
     let mut flipped = files.clone();
@@ -652,7 +706,7 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         .unwrap();
     let last = flipped[i].1.len() - 1;
     flipped[i].1[last] ^= 1;
-    let d = ModelDir::from_memory(flipped, &f.key).unwrap();
+    let d = from_memory(flipped, &f.key).unwrap();
     assert!(matches!(
         d.read("model.onnx").unwrap_err(),
         Error::ChunkCorrupted { chunk: 2, .. }
@@ -664,7 +718,7 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         .unwrap();
     let n = short[i].1.len();
     short[i].1.truncate(n - 100);
-    let err = ModelDir::from_memory(short, &f.key).err().unwrap();
+    let err = from_memory(short, &f.key).err().unwrap();
     assert!(
         matches!(err, Error::Truncated { .. }),
         "truncation is refused at open: {err}"
@@ -674,7 +728,7 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
         .filter(|(n, _)| n != "modelseal.manifest")
         .collect();
     assert!(matches!(
-        ModelDir::from_memory(no_manifest, &f.key).err().unwrap(),
+        from_memory(no_manifest, &f.key).err().unwrap(),
         Error::Manifest { .. }
     ));
 }
@@ -682,7 +736,8 @@ fn a_sealed_directory_opens_from_memory_with_the_same_checks() {
 #[test]
 fn byte_slices_seal_and_open_in_memory() {
     let key = Key::generate().unwrap();
-    let sealed = modelseal::seal_bytes(&key, "weights.bin", b"some weights").unwrap();
+    let sealed =
+        modelseal::seal_bytes(&key, "weights.bin", b"some weights", OutputFormat::V2).unwrap();
     assert_eq!(
         &*modelseal::open_bytes(&key, &sealed, "weights").unwrap(),
         b"some weights"

@@ -1,8 +1,9 @@
 //! Property tests: sealing then opening returns the input, for sizes around chunk boundaries and many chunks,
 //! through every opening path (bytes, file, stream); any single-byte change is refused.
 
-use modelseal::v2::{self, Kind, SealParams};
+use modelseal::internal::{self as v2, SealParams};
 use modelseal::Key;
+use modelseal::Kind;
 use proptest::prelude::*;
 use std::io::Read;
 use std::path::Path;
@@ -41,8 +42,8 @@ proptest! {
     fn seal_open_round_trip((log2, len) in sizes(), seed in any::<u8>()) {
         let key = Key::generate().unwrap();
         let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(seed | 1)).collect();
-        let sealed = v2::seal_bytes(&key, &params(log2), &data).unwrap();
-        let (h, plain) = v2::open_bytes(&key, &sealed, Path::new("x")).unwrap();
+        let sealed = v2::seal_image(&key, &params(log2), &data).unwrap();
+        let (h, plain) = v2::open_image(&key, &sealed, Path::new("x")).unwrap();
         prop_assert_eq!(h.plaintext_len as usize, len);
         prop_assert_eq!(&*plain, &data[..]);
         let mut streamed = Vec::new();
@@ -51,25 +52,25 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, &sealed).unwrap();
-        prop_assert_eq!(&*v2::open_file(&key, &p).unwrap().1, &data[..]);
+        prop_assert_eq!(&*v2::open_path(&key, &p).unwrap().1, &data[..]);
     }
 
     #[test]
     fn any_changed_byte_is_refused((log2, len) in sizes(), pos in any::<prop::sample::Index>(), bit in 0u8..8) {
         let key = Key::generate().unwrap();
         let data = vec![7u8; len];
-        let mut sealed = v2::seal_bytes(&key, &params(log2), &data).unwrap();
+        let mut sealed = v2::seal_image(&key, &params(log2), &data).unwrap();
         let i = pos.index(sealed.len());
         sealed[i] ^= 1 << bit;
-        prop_assert!(v2::open_bytes(&key, &sealed, Path::new("x")).is_err());
+        prop_assert!(v2::open_image(&key, &sealed, Path::new("x")).is_err());
     }
 }
 
 #[test]
 fn two_sealings_of_the_same_data_share_no_nonce_material() {
     let key = Key::generate().unwrap();
-    let a = v2::seal_bytes(&key, &params(12), &[0u8; 5000]).unwrap();
-    let b = v2::seal_bytes(&key, &params(12), &[0u8; 5000]).unwrap();
+    let a = v2::seal_image(&key, &params(12), &[0u8; 5000]).unwrap();
+    let b = v2::seal_image(&key, &params(12), &[0u8; 5000]).unwrap();
     let (ha, hb) = (v2::parse_header(&a).unwrap(), v2::parse_header(&b).unwrap());
     assert_ne!(ha.salt, hb.salt);
     assert_ne!(

@@ -80,12 +80,13 @@ fn every_vector_gives_its_expected_result() {
             v,
             "bytes",
         );
-        if bytes.starts_with(modelseal::v2::MAGIC) && v["expect"] != "unsupported_version" {
+        if bytes.starts_with(modelseal::internal::V2_MAGIC) && v["expect"] != "unsupported_version"
+        {
             let streamed =
-                modelseal::v2::OpenReader::new(&key, &bytes[..], &path).and_then(|mut r| {
+                modelseal::internal::OpenReader::new(&key, &bytes[..], &path).and_then(|mut r| {
                     let mut out = Vec::new();
                     r.read_to_end(&mut out)
-                        .map_err(|e| modelseal::v2::reader_error(e, &path))?;
+                        .map_err(|e| modelseal::internal::reader_error(e, &path))?;
                     Ok(out)
                 });
             check(streamed, v, "stream");

@@ -2,8 +2,10 @@
 //! Writes modelseal format v2 by default and PaddleX v1 with `-format paddlex-v1`.
 #![forbid(unsafe_code)]
 
-use modelseal::{Key, ModelDir, OutputFormat, SealOptions};
-use modelseal_cli::{exit, EXIT_CODES_HELP};
+use modelseal::paddlex::{self, Operation};
+use modelseal::{Key, OpenOptions, OutputFormat, SealOptions};
+use modelseal_cli::keys::KeySources;
+use modelseal_cli::{exit, print_secret_line, EXIT_CODES_HELP};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,19 +21,11 @@ const USAGE: &str = "*** paddle_encrypt_tool Usage ***
     paddle_encrypt_tool -e -key KEY -infile IN -outfile OUT
 Flags may also be written --flag=value. Other options:
     -key_file FILE   read the key from FILE ('-' = stdin) instead of -key (argv is visible to other users);
-                     the MODELSEAL_KEY environment variable is also read
+                     the MODELSEAL_KEY_FILE and MODELSEAL_KEY environment variables are also read
     -format v2|paddlex-v1   output format (default v2; paddlex-v1 for old PaddleX/FastDeploy loaders)
-    -force           replace an existing non-empty SAVE_DIR";
-
-// PaddleX return codes (model_code.h).
-const CODE_OPEN_FAILED: i32 = 100;
-const CODE_AES_GCM_ENCRYPT_FAILED: i32 = 102;
-const CODE_AES_GCM_DECRYPT_FAILED: i32 = 103;
-const CODE_KEY_NOT_MATCH: i32 = 104;
-const CODE_KEY_LENGTH_ABNORMAL: i32 = 105;
-const CODE_NOT_EXIST_DIR: i32 = 106;
-const CODE_FILES_EMPTY_WITH_DIR: i32 = 107;
-const CODE_MKDIR_FAILED: i32 = 111;
+    -force           replace an existing SAVE_DIR that holds an earlier sealing
+    -follow_symlinks seal what symbolic links out of MODEL_DIR point to (refused otherwise)
+    -version         print the version";
 
 struct Args {
     flags: BTreeMap<String, String>,
@@ -47,7 +41,16 @@ const VALUE_FLAGS: &[&str] = &[
     "outfile",
     "format",
 ];
-const SWITCHES: &[&str] = &["g", "h", "help", "e", "force"];
+const SWITCHES: &[&str] = &[
+    "g",
+    "h",
+    "help",
+    "e",
+    "force",
+    "follow_symlinks",
+    "version",
+    "V",
+];
 
 fn parse(argv: &[String]) -> Result<Args, String> {
     let mut flags = BTreeMap::new();
@@ -90,27 +93,12 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     Ok(Args { flags, switches })
 }
 
-fn paddle_code(e: &modelseal::Error) -> i32 {
-    match e {
-        modelseal::Error::BadKey { .. } => CODE_KEY_LENGTH_ABNORMAL,
-        modelseal::Error::WrongKey { .. } => CODE_KEY_NOT_MATCH,
-        modelseal::Error::Random => CODE_AES_GCM_ENCRYPT_FAILED,
-        e => match e.kind() {
-            modelseal::ErrorKind::Io => CODE_OPEN_FAILED,
-            modelseal::ErrorKind::Integrity | modelseal::ErrorKind::Unsupported => {
-                CODE_AES_GCM_DECRYPT_FAILED
-            }
-            _ => CODE_MKDIR_FAILED,
-        },
-    }
-}
-
 fn fail(code: i32, message: &str, exit_code: u8) -> ExitCode {
     eprintln!("Failed, errorcode = {code}, {message}");
     ExitCode::from(exit_code)
 }
 
-fn fail_with(e: &modelseal::Error) -> ExitCode {
+fn fail_with(e: &modelseal::Error, op: Operation) -> ExitCode {
     let code = match e.kind() {
         modelseal::ErrorKind::Usage => exit::USAGE,
         modelseal::ErrorKind::Io => exit::IO,
@@ -118,7 +106,7 @@ fn fail_with(e: &modelseal::Error) -> ExitCode {
         modelseal::ErrorKind::Integrity => exit::INTEGRITY,
         _ => exit::UNSUPPORTED,
     };
-    fail(paddle_code(e), &e.to_string(), code)
+    fail(paddlex::code(e, op), &e.to_string(), code)
 }
 
 fn main() -> ExitCode {
@@ -131,6 +119,10 @@ fn main() -> ExitCode {
         }
     };
     let has = |s: &str| args.switches.iter().any(|x| x == s);
+    if has("version") || has("V") {
+        println!("paddle_encrypt_tool {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     if argv.is_empty() || has("h") || has("help") {
         println!("{USAGE}\n\n{EXIT_CODES_HELP}");
         return if argv.is_empty() {
@@ -142,16 +134,16 @@ fn main() -> ExitCode {
     if has("g") {
         return match Key::generate() {
             Ok(k) => {
-                println!("Generate key success: \n\t{}", &*k.to_base64());
+                let _ = print_secret_line("Generate key success: \n\t", &k.to_base64());
                 ExitCode::SUCCESS
             }
-            Err(e) => fail_with(&e),
+            Err(e) => fail_with(&e, Operation::Encrypt),
         };
     }
     let format = match args.flags.get("format").map(String::as_str) {
         None | Some("v2") => OutputFormat::V2,
         Some("paddlex-v1") => {
-            eprintln!("{}", modelseal::v1::NONCE_REUSE_WARNING);
+            eprintln!("warning: {}", modelseal::PADDLEX_V1_WARNING);
             OutputFormat::PaddleV1
         }
         Some(other) => {
@@ -159,14 +151,15 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let key = match modelseal::read_key(
+    let sources = KeySources::gather(
         args.flags.get("key_file").map(Path::new),
         args.flags.get("key").map(String::as_str),
-    ) {
+    );
+    let key = match sources.read() {
         Ok(k) => k,
         Err(e) => {
             return fail(
-                CODE_KEY_LENGTH_ABNORMAL,
+                paddlex::CODE_KEY_LENGTH_ABNORMAL,
                 &format!("key length normal: {e}"),
                 exit::USAGE,
             )
@@ -187,13 +180,13 @@ fn main() -> ExitCode {
             Path::new(infile),
             Path::new(outfile),
             format,
-            modelseal::v2::DEFAULT_CHUNK_LOG2,
+            modelseal::DEFAULT_CHUNK_LOG2,
         ) {
             Ok(()) => {
                 println!("Encrypt {infile}(file) to {outfile}(file) success");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail_with(&e),
+            Err(e) => fail_with(&e, Operation::Encrypt),
         };
     }
     let (Some(model_dir), Some(save_dir)) =
@@ -205,48 +198,39 @@ fn main() -> ExitCode {
         return ExitCode::from(exit::USAGE);
     };
     let (model_dir, save_dir) = (PathBuf::from(model_dir), PathBuf::from(save_dir));
-    if !model_dir.is_dir() {
-        return fail(
-            CODE_NOT_EXIST_DIR,
-            &format!("could't find model directory {}", model_dir.display()),
-            exit::IO,
-        );
+    // PaddleX's checks, in its order and with its codes (106, 107, 100, 110, 108, 109).
+    if let Err(r) = paddlex::check_model_dir(&model_dir) {
+        let code = match r.code {
+            paddlex::CODE_NOT_EXIST_DIR => exit::IO,
+            paddlex::CODE_OPEN_FAILED if r.name == "io" => exit::IO,
+            _ => exit::USAGE,
+        };
+        return fail(r.code, &r.message, code);
     }
-    let src = match ModelDir::open(&model_dir, None) {
-        Ok(s) if s.names().is_empty() => {
-            return fail(
-                CODE_FILES_EMPTY_WITH_DIR,
-                &format!("{} holds no files", model_dir.display()),
-                exit::USAGE,
-            )
-        }
-        Ok(s) if s.is_sealed() => {
-            return fail(
-                CODE_OPEN_FAILED,
-                &format!("{} is already sealed", model_dir.display()),
-                exit::USAGE,
-            )
-        }
+    let src = match OpenOptions::new()
+        .follow_symlinks(has("follow_symlinks"))
+        .open(&model_dir)
+    {
         Ok(s) => s,
-        Err(e) => return fail_with(&e),
+        Err(e) => return fail_with(&e, Operation::EncryptDir),
     };
     let (key, generated) = match key {
         Some(k) => (k, false),
         None => match Key::generate() {
             Ok(k) => (k, true),
-            Err(e) => return fail_with(&e),
+            Err(e) => return fail_with(&e, Operation::EncryptDir),
         },
     };
     let force = has("force");
     let opts = SealOptions {
         format,
-        chunk_log2: modelseal::v2::DEFAULT_CHUNK_LOG2,
+        chunk_log2: modelseal::DEFAULT_CHUNK_LOG2,
         force,
     };
     match modelseal::seal_dir(&key, &src, &save_dir, &opts, &|_| {}) {
         Ok(members) => {
             if generated {
-                println!("Output: Encryption key: \n\t{}", &*key.to_base64());
+                let _ = print_secret_line("Output: Encryption key: \n\t", &key.to_base64());
             }
             let names: Vec<&str> = members
                 .iter()
@@ -260,6 +244,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => fail_with(&e),
+        Err(e) => fail_with(&e, Operation::EncryptDir),
     }
 }

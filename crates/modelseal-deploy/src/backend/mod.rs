@@ -154,9 +154,9 @@ pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Bo
 #[cfg(feature = "tract")]
 fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     if opts.use_gpu || opts.use_trt {
-        return Err(Error::Backend {
+        return Err(Error::BackendUnavailable {
             backend: "tract",
-            message: "tract runs on the CPU only; --use_gpu/--use_trt need --backend onnxruntime with onnxruntime-gpu".into(),
+            message: "tract runs on the CPU only; GPU inference (--use_gpu/--use_trt) needs --backend onnxruntime with onnxruntime-gpu".into(),
         });
     }
     Ok(Box::new(tract::TractBackend::load(
@@ -168,7 +168,7 @@ fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<
 
 #[cfg(not(feature = "tract"))]
 fn load_tract(_: &[u8], _: &str, _: &BackendOptions) -> Result<Box<dyn Backend>> {
-    Err(Error::Backend {
+    Err(Error::BackendUnavailable {
         backend: "tract",
         message: "this build has no tract backend (feature `tract` is off) and ONNX Runtime was not found; set ORT_DYLIB_PATH".into(),
     })

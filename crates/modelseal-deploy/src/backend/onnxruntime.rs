@@ -1,8 +1,8 @@
-//! ONNX Runtime backend through the `ort` crate, loading `libonnxruntime` at run time
-//! (`ORT_DYLIB_PATH`, else a pip-installed `onnxruntime`) and sessions from memory.
+//! ONNX Runtime backend through the `ort` crate, loading `libonnxruntime` at run time and
+//! sessions from memory. Finding the library starts no process and changes no environment.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use ort::ep::{self, ExecutionProvider};
 use ort::session::builder::GraphOptimizationLevel;
@@ -21,6 +21,13 @@ fn err(message: impl Into<String>) -> Error {
     }
 }
 
+fn unavailable(message: impl Into<String>) -> Error {
+    Error::BackendUnavailable {
+        backend: NAME,
+        message: message.into(),
+    }
+}
+
 #[cfg(target_os = "windows")]
 const LIB_NAMES: &[&str] = &["onnxruntime.dll"];
 #[cfg(target_os = "macos")]
@@ -28,50 +35,89 @@ const LIB_NAMES: &[&str] = &["libonnxruntime.dylib"];
 #[cfg(not(any(target_os = "windows", target_os = "macos")))]
 const LIB_NAMES: &[&str] = &["libonnxruntime.so"];
 
-fn lib_in_capi(dir: &Path) -> Option<PathBuf> {
-    let capi = dir.join("onnxruntime").join("capi");
-    let rd = std::fs::read_dir(&capi).ok()?;
+/// The newest file in `dir` whose name starts with the ONNX Runtime library name
+/// (`libonnxruntime.so`, `libonnxruntime.so.1.32.0`, ...).
+fn lib_in(dir: &Path) -> Option<PathBuf> {
+    let rd = std::fs::read_dir(dir).ok()?;
     let mut found: Vec<PathBuf> = rd
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .map(|n| LIB_NAMES.iter().any(|l| n.starts_with(l)))
-                .unwrap_or(false)
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .map(|n| LIB_NAMES.iter().any(|l| n.starts_with(l)))
+                    .unwrap_or(false)
         })
         .collect();
     found.sort();
     found.pop()
 }
 
-/// Finds the ONNX Runtime shared library: `ORT_DYLIB_PATH`, then the `onnxruntime` package in
-/// the site-packages of `python3` (asked without importing anything or writing bytecode).
+/// The ONNX Runtime library of a Python `onnxruntime` package among `site_dirs` (site-packages
+/// directories, e.g. as a Python interpreter lists them): `onnxruntime/capi/libonnxruntime*`.
+pub fn library_in_site_dirs(site_dirs: &[PathBuf]) -> Option<PathBuf> {
+    site_dirs
+        .iter()
+        .find_map(|d| lib_in(&d.join("onnxruntime").join("capi")))
+}
+
+static CHOSEN: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Uses `path` as the ONNX Runtime library. Call before the first ONNX Runtime session (the
+/// binaries call it with what their own discovery found); later calls have no effect.
+pub fn use_library(path: PathBuf) {
+    if let Ok(mut c) = CHOSEN.lock() {
+        *c = Some(path);
+    }
+}
+
+/// The directories the dynamic loader searches, as far as they can be known without starting a
+/// process: `LD_LIBRARY_PATH`, then the usual system directories.
+fn loader_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("LD_LIBRARY_PATH")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    for d in [
+        "/usr/local/lib",
+        "/usr/local/lib64",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/lib/x86_64-linux-gnu",
+        "/lib/aarch64-linux-gnu",
+        "/lib64",
+        "/lib",
+    ] {
+        dirs.push(PathBuf::from(d));
+    }
+    dirs
+}
+
+/// Finds the ONNX Runtime library, starting no process: the path given to [`use_library`], else
+/// `ORT_DYLIB_PATH`, else next to the running executable (or in `../lib` from it), else in the
+/// dynamic loader's search path. Binaries may add a last resort of their own (the modelseal
+/// tools ask Python for an installed `onnxruntime` package) and pass it to [`use_library`].
 pub fn find_library() -> Option<PathBuf> {
-    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
-                let p = PathBuf::from(p);
-                return p.is_file().then_some(p);
+    if let Some(p) = CHOSEN.lock().ok().and_then(|c| c.clone()) {
+        return p.is_file().then_some(p);
+    }
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        for d in [exe_dir.clone(), exe_dir.join("..").join("lib")] {
+            if let Some(p) = lib_in(&d) {
+                return Some(p);
             }
-            let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
-            let out = std::process::Command::new(python)
-                .args([
-                    "-B",
-                    "-c",
-                    "import site,sys\nfor p in site.getsitepackages()+[site.getusersitepackages()]+sys.path: print(p)",
-                ])
-                .env("PYTHONDONTWRITEBYTECODE", "1")
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            let text = String::from_utf8_lossy(&out.stdout).to_string();
-            text.lines()
-                .filter(|l| !l.is_empty())
-                .find_map(|l| lib_in_capi(Path::new(l)))
-        })
-        .clone()
+        }
+    }
+    loader_dirs().iter().find_map(|d| lib_in(d))
 }
 
 static ENV: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
@@ -82,10 +128,8 @@ fn environment() -> Result<&'static ort::environment::Environment> {
         let lib = find_library().ok_or_else(|| {
             "ONNX Runtime library not found: set ORT_DYLIB_PATH to libonnxruntime, or `pip install onnxruntime==1.32.0`".to_string()
         })?;
-        // The library writes a telemetry cache under ~/.cache unless this is set before it starts;
-        // a deployment that promises to write nothing but its outputs turns it off. Setting it
-        // here happens before any ONNX Runtime thread exists.
-        std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+        // Telemetry off in the environment too; ONNX Runtime also reads ORT_DISABLE_TELEMETRY
+        // from the process environment at start-up, which the binaries set (a library sets none).
         let builder = ort::init_from(&lib).map_err(|e| format!("cannot load {}: {e}", lib.display()))?;
         let env = builder
             .with_name("modelseal")
@@ -96,8 +140,10 @@ fn environment() -> Result<&'static ort::environment::Environment> {
         Ok(lib)
     });
     match r {
-        Ok(_) => ENV_HANDLE.get().ok_or_else(|| err("environment missing")),
-        Err(e) => Err(err(e.clone())),
+        Ok(_) => ENV_HANDLE
+            .get()
+            .ok_or_else(|| unavailable("environment missing")),
+        Err(e) => Err(unavailable(e.clone())),
     }
 }
 
@@ -138,7 +184,7 @@ impl OrtBackend {
             let mut eps = Vec::new();
             if opts.use_trt {
                 if !ep::TensorRT::is_available().unwrap_or(false) {
-                    return Err(err(format!(
+                    return Err(unavailable(format!(
                         "--use_trt: the TensorRT execution provider is not available in {lib} (install onnxruntime-gpu and TensorRT)"
                     )));
                 }
@@ -150,7 +196,7 @@ impl OrtBackend {
                 );
             }
             if !ep::CUDA::is_available().unwrap_or(false) {
-                return Err(err(format!(
+                return Err(unavailable(format!(
                     "--use_gpu: the CUDA execution provider is not available in {lib} (install onnxruntime-gpu==1.32.0 and point ORT_DYLIB_PATH at its library)"
                 )));
             }
@@ -166,9 +212,10 @@ impl OrtBackend {
         }
         let session = b
             .commit_from_memory(model_bytes)
-            .map_err(|e| Error::Model {
+            .map_err(|e| Error::ModelLoad {
+                backend: NAME,
                 model: model.to_string(),
-                message: format!("ONNX Runtime cannot load it: {e}"),
+                message: e.to_string(),
             })?;
         let inputs = session
             .inputs()

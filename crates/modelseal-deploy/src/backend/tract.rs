@@ -55,9 +55,10 @@ impl TractBackend {
             .with_ignore_output_shapes(true)
             .with_ignore_value_info(true)
             .model_for_read(&mut std::io::Cursor::new(model_bytes))
-            .map_err(|e| Error::Model {
+            .map_err(|e| Error::ModelLoad {
+                backend: "tract",
                 model: model.to_string(),
-                message: format!("tract cannot load it: {e}"),
+                message: e.to_string(),
             })?;
         let mut inputs = Vec::new();
         for (i, o) in parsed
@@ -115,9 +116,10 @@ impl TractBackend {
         let plan = m
             .into_optimized()
             .and_then(|m| m.into_runnable())
-            .map_err(|e| Error::Model {
+            .map_err(|e| Error::ModelLoad {
+                backend: "tract",
                 model: self.model_name.clone(),
-                message: format!("tract cannot plan it for {key:?}: {e:#}"),
+                message: format!("no plan for input shapes {key:?}: {e:#}"),
             })?;
         self.plans.insert(key, plan.clone());
         Ok(plan)

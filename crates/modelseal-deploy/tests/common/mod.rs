@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use modelseal_deploy::backend::{onnxruntime, BackendKind};
-use modelseal_deploy::{BackendOptions, PlainSource, Predictor};
+use modelseal_deploy::{BackendOptions, Predictor};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
@@ -36,10 +36,40 @@ pub fn models() -> Option<PathBuf> {
     None
 }
 
+/// Whether ONNX Runtime's library is found: the SDK's own search, else an `onnxruntime` Python
+/// package (asked of `$PYTHON` or `python3`, as the modelseal tools do), handed to the SDK.
+pub fn ort_found() -> bool {
+    if onnxruntime::find_library().is_some() {
+        return true;
+    }
+    let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
+    let Ok(out) = std::process::Command::new(python)
+        .args([
+            "-B",
+            "-c",
+            "import site,sys\nfor p in site.getsitepackages()+sys.path: print(p)",
+        ])
+        .output()
+    else {
+        return false;
+    };
+    let dirs: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    match onnxruntime::library_in_site_dirs(&dirs) {
+        Some(p) => {
+            onnxruntime::use_library(p);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Models plus a loadable ONNX Runtime, or `None` (printed) outside CI.
 pub fn models_and_ort() -> Option<PathBuf> {
     let m = models()?;
-    if onnxruntime::find_library().is_some() {
+    if ort_found() {
         return Some(m);
     }
     if in_ci() {
@@ -69,7 +99,8 @@ pub fn opts(kind: BackendKind) -> BackendOptions {
 }
 
 pub fn open_plain(dir: &Path, kind: BackendKind) -> Predictor {
-    let src = PlainSource::open(dir).expect("open plain dir");
+    let src = modelseal_deploy::ModelSource::open(dir, &modelseal::OpenOptions::new())
+        .expect("open plain dir");
     Predictor::open(&src, &opts(kind)).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }
 

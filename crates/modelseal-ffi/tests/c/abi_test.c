@@ -294,8 +294,41 @@ static void test_dir(void) {
     modelseal_dir_free(&dir);
     EXPECT_TRUE(dir == NULL);
 
-    /* PaddleX v1 directory, key with 0x00 bytes; a wrong key shows when a member is read */
-    EXPECT(modelseal_dir_open(path("v1"), key_nul, &dir), MODELSEAL_STATUS_OK);
+    /* PaddleX v1 directory: refused unless allowed explicitly */
+    dir = DIR_SENTINEL;
+    EXPECT(modelseal_dir_open(path("v1"), key_nul, &dir), MODELSEAL_STATUS_UNSUPPORTED);
+    EXPECT_NAME("paddlex_v1_not_allowed");
+    EXPECT(modelseal_dir_open_ex(path("v1"), key_nul, NULL, &dir), MODELSEAL_STATUS_UNSUPPORTED);
+    EXPECT_TRUE(dir == DIR_SENTINEL);
+    dir = NULL;
+    {
+        ModelsealOpenOptions v1_ok = {1, NULL};
+        ModelsealOpenOptions pinned = {0, "00112233445566778899aabbccddeeff"};
+        ModelsealOpenOptions malformed = {0, "not hex"};
+        char id[MODELSEAL_SEAL_ID_BUFFER_LEN];
+        char short_buf[8];
+        /* sealing id of a v2 directory, and pinning it */
+        EXPECT(modelseal_dir_open(path("v2"), key, &dir), MODELSEAL_STATUS_OK);
+        EXPECT(modelseal_dir_seal_id(dir, short_buf, sizeof short_buf), MODELSEAL_STATUS_BUFFER_TOO_SMALL);
+        EXPECT(modelseal_dir_seal_id(dir, NULL, sizeof id), MODELSEAL_STATUS_NULL_ARGUMENT);
+        EXPECT(modelseal_dir_seal_id(dir, id, sizeof id), MODELSEAL_STATUS_OK);
+        EXPECT(strlen(id), 32);
+        modelseal_dir_free(&dir);
+        {
+            ModelsealOpenOptions same = {0, id};
+            EXPECT(modelseal_dir_open_ex(path("v2"), key, &same, &dir), MODELSEAL_STATUS_OK);
+            modelseal_dir_free(&dir);
+        }
+        dir = DIR_SENTINEL;
+        EXPECT(modelseal_dir_open_ex(path("v2"), key, &pinned, &dir), MODELSEAL_STATUS_INTEGRITY);
+        EXPECT_NAME("seal_id_mismatch");
+        EXPECT(modelseal_dir_open_ex(path("v2"), key, &malformed, &dir), MODELSEAL_STATUS_INVALID_ARGUMENT);
+        EXPECT_TRUE(dir == DIR_SENTINEL);
+        dir = NULL;
+        /* v1 with the opt-in, key with 0x00 bytes; a wrong key shows when a member is read */
+        EXPECT(modelseal_dir_open_ex(path("v1"), key_nul, &v1_ok, &dir), MODELSEAL_STATUS_OK);
+        EXPECT(modelseal_dir_seal_id(dir, id, sizeof id), MODELSEAL_STATUS_NOT_FOUND);
+    }
     EXPECT(modelseal_dir_storage(dir, &storage), MODELSEAL_STATUS_OK);
     EXPECT(storage, MODELSEAL_STORAGE_PADDLE_V1);
     EXPECT(modelseal_dir_read(dir, "__model__", &b), MODELSEAL_STATUS_OK);
@@ -305,7 +338,10 @@ static void test_dir(void) {
     EXPECT_TRUE(same_as_file(modelseal_buffer_data(b), modelseal_buffer_len(b), "plain/model.yml"));
     modelseal_buffer_free(&b);
     modelseal_dir_free(&dir);
-    EXPECT(modelseal_dir_open(path("v1"), key, &dir), MODELSEAL_STATUS_OK);
+    {
+        ModelsealOpenOptions v1_ok = {1, NULL};
+        EXPECT(modelseal_dir_open_ex(path("v1"), key, &v1_ok, &dir), MODELSEAL_STATUS_OK);
+    }
     b = BUF_SENTINEL;
     EXPECT(modelseal_dir_read(dir, "__params__", &b), MODELSEAL_STATUS_WRONG_KEY);
     EXPECT_TRUE(b == BUF_SENTINEL);

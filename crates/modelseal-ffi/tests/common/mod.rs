@@ -2,7 +2,7 @@
 //! sealings, a truncated sealing, and directories that trip each of PaddleX's checks.
 #![allow(dead_code)]
 
-use modelseal::{Key, ModelDir, OutputFormat, SealOptions};
+use modelseal::{Key, OpenOptions, OutputFormat, SealOptions};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,7 @@ impl Fixture {
             "model.yml",
             b"Model: ResNet50\n_Attributes:\n  model_type: classifier\n  labels: [cat, dog]\n",
         );
-        let src = ModelDir::open(&plain, None).unwrap();
+        let src = OpenOptions::new().open(&plain).unwrap();
         let v2 = SealOptions {
             format: OutputFormat::V2,
             chunk_log2: 12,

@@ -1,0 +1,228 @@
+//! Sealing a model directory: every member streamed into format v2 (or PaddleX v1 for old
+//! loaders) in a hidden temporary directory, then the manifest, then one atomic rename.
+
+use crate::error::{Error, Result};
+use crate::fsutil::OutputDir;
+use crate::key::Key;
+use crate::manifest::{
+    valid_member_name, Manifest, MemberEntry, Role, MANIFEST_FORMAT, MANIFEST_NAME, SEALED_SUFFIX,
+    V1_SUFFIX,
+};
+use crate::model_dir::ModelDir;
+use crate::secret::Secret;
+use crate::v1;
+use crate::v2::{self, Header, Kind, SealParams};
+use ring::digest;
+use std::io::Read;
+use std::path::Path;
+
+/// Output format of a sealing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// modelseal format v2 (default).
+    V2,
+    /// PaddleX format v1 for old loaders (one nonce per key: weak).
+    PaddleV1,
+}
+
+/// Options of [`seal_dir`].
+#[derive(Clone, Copy, Debug)]
+pub struct SealOptions {
+    /// Output format.
+    pub format: OutputFormat,
+    /// Chunk size exponent of v2 files.
+    pub chunk_log2: u8,
+    /// Replace an existing non-empty output directory.
+    pub force: bool,
+}
+
+impl Default for SealOptions {
+    fn default() -> Self {
+        SealOptions {
+            format: OutputFormat::V2,
+            chunk_log2: v2::DEFAULT_CHUNK_LOG2,
+            force: false,
+        }
+    }
+}
+
+/// A member written by [`seal_dir`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedMember {
+    /// Logical name.
+    pub name: String,
+    /// Output file, relative to the output directory.
+    pub file: String,
+    /// Role.
+    pub role: Role,
+    /// Plaintext size.
+    pub size: u64,
+    /// False for files a v1 sealing copies unencrypted (PaddleX copies files other than model, params and config).
+    pub encrypted: bool,
+}
+
+/// Seals every member of `src` (opened plain, or sealed for re-keying) into a new directory `dst`
+/// under `key`. The output appears atomically; `progress` receives plaintext byte counts.
+pub fn seal_dir(
+    key: &Key,
+    src: &ModelDir,
+    dst: &Path,
+    opts: &SealOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<SealedMember>> {
+    if src.root() == Path::new("<memory>") {
+        return Err(Error::usage(
+            dst,
+            "a directory opened from memory cannot be re-sealed to disk",
+        ));
+    }
+    let names = src.names();
+    if names.is_empty() {
+        return Err(Error::usage(
+            src.root(),
+            "the model directory holds no files",
+        ));
+    }
+    for name in &names {
+        if !valid_member_name(name) || name == MANIFEST_NAME {
+            return Err(Error::usage(
+                src.member_path(name).unwrap_or_else(|| src.root().join(name)),
+                format!("{name:?} cannot be a member name (a relative '/'-separated path without empty, '.' or '..' parts, backslashes or NUL, and not {MANIFEST_NAME})"),
+            ));
+        }
+    }
+    let out = OutputDir::prepare(src.root(), dst, opts.force)?;
+    let mut written = Vec::new();
+    match opts.format {
+        OutputFormat::V2 => {
+            let seal_id = v2::random_id()?;
+            let mut entries = Vec::new();
+            for name in &names {
+                let src_path = src
+                    .member_path(name)
+                    .unwrap_or_else(|| src.root().join(name));
+                let (size, reader) = src.stream(name)?;
+                let mut hashing = HashingReader {
+                    inner: reader,
+                    ctx: digest::Context::new(&digest::SHA256),
+                };
+                let file = format!("{name}{SEALED_SUFFIX}");
+                let params = SealParams {
+                    kind: Kind::Member,
+                    name: name.clone(),
+                    seal_id,
+                    chunk_log2: opts.chunk_log2,
+                };
+                let mut header: Option<Header> = None;
+                out.write_file(&file, &mut |w| {
+                    header = Some(v2::seal_stream(
+                        key,
+                        &params,
+                        size,
+                        &mut hashing,
+                        w,
+                        &src_path,
+                        progress,
+                    )?);
+                    Ok(())
+                })
+                .map_err(|e| reader_err(e, &src_path))?;
+                let header = header.expect("written");
+                let role = Role::of(name);
+                entries.push(MemberEntry {
+                    name: name.clone(),
+                    file: file.clone(),
+                    role,
+                    size,
+                    sha256: hex::encode(hashing.ctx.finish()),
+                    header_mac: hex::encode(header.mac),
+                });
+                written.push(SealedMember {
+                    name: name.clone(),
+                    file,
+                    role,
+                    size,
+                    encrypted: true,
+                });
+            }
+            let manifest = Manifest {
+                format: MANIFEST_FORMAT.into(),
+                version: 2,
+                seal_id: hex::encode(seal_id),
+                members: entries,
+            };
+            let json = Secret::new(serde_json::to_vec_pretty(&manifest).expect("serialisable"));
+            let params = SealParams {
+                kind: Kind::Manifest,
+                name: MANIFEST_NAME.into(),
+                seal_id,
+                chunk_log2: opts.chunk_log2,
+            };
+            out.write_file(MANIFEST_NAME, &mut |w| {
+                let mut input: &[u8] = &json;
+                v2::seal_stream(
+                    key,
+                    &params,
+                    json.len() as u64,
+                    &mut input,
+                    w,
+                    Path::new(MANIFEST_NAME),
+                    &|_| {},
+                )?;
+                Ok(())
+            })?;
+        }
+        OutputFormat::PaddleV1 => {
+            for name in &names {
+                let role = Role::of(name);
+                let data = src.read(name)?;
+                let encrypted = matches!(role, Role::Model | Role::Params | Role::Config);
+                let file = if encrypted {
+                    format!("{name}{V1_SUFFIX}")
+                } else {
+                    name.clone()
+                };
+                let bytes = if encrypted {
+                    Secret::new(v1::seal(key, &data)?)
+                } else {
+                    data.clone()
+                };
+                out.write_file(&file, &mut |w| {
+                    w.write_all(&bytes).map_err(|e| Error::io(&file, e))
+                })?;
+                progress(data.len() as u64);
+                written.push(SealedMember {
+                    name: name.clone(),
+                    file,
+                    role,
+                    size: data.len() as u64,
+                    encrypted,
+                });
+            }
+        }
+    }
+    out.commit()?;
+    Ok(written)
+}
+
+fn reader_err(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Io { source, .. } if source.get_ref().is_some_and(|i| i.is::<Error>()) => {
+            v2::reader_error(source, path)
+        }
+        other => other,
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    ctx: digest::Context,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ctx.update(&buf[..n]);
+        Ok(n)
+    }
+}
