@@ -1,0 +1,122 @@
+//! Imports a reference case in one format, runs it on a backend, compares with Paddle.
+
+use modelseal_paddle::Tensor;
+
+use super::{argmax_rows, compare, Case};
+
+/// Which backend to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Ort,
+    Tract,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Ort => "onnxruntime",
+            Backend::Tract => "tract",
+        }
+    }
+}
+
+/// One comparison line of the report.
+pub struct Outcome {
+    pub max_abs: f64,
+    pub max_rel: f64,
+    pub note: String,
+}
+
+/// Runs `case` in `fmt` on `backend` and compares every output with Paddle's.
+pub fn check(case: &Case, fmt: &str, backend: Backend) -> Result<Outcome, String> {
+    let imported = case.import(fmt).map_err(|e| format!("import: {e}"))?;
+    let expected = case.expected(fmt);
+    let names: Vec<&str> = imported.outputs.iter().map(|o| o.name.as_str()).collect();
+    let want: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+    if names != want {
+        return Err(format!("output names {names:?}, Paddle Inference {want:?}"));
+    }
+    let feeds: Vec<&str> = imported.inputs.iter().map(|i| i.name.as_str()).collect();
+    let inputs = case.inputs();
+    let given: Vec<&str> = inputs.iter().map(|(n, _)| n.as_str()).collect();
+    if feeds != given {
+        return Err(format!("input names {feeds:?}, Paddle Inference {given:?}"));
+    }
+    let onnx_outputs: Vec<String> = match &imported.tail {
+        Some(t) => t.inputs().iter().map(|i| i.name.clone()).collect(),
+        None => names.iter().map(|s| s.to_string()).collect(),
+    };
+    let raw = match backend {
+        Backend::Ort => super::backends::run_ort(&imported.onnx, &inputs, &onnx_outputs)?,
+        Backend::Tract => super::backends::run_tract(&imported.onnx, &inputs)?,
+    };
+    let got: Vec<Tensor> = match &imported.tail {
+        Some(t) => {
+            let named: Vec<(String, Tensor)> = onnx_outputs.into_iter().zip(raw).collect();
+            t.run(&named).map_err(|e| format!("tail: {e}"))?
+        }
+        None => raw,
+    };
+    let tol = case.meta["tol"].as_f64().unwrap_or(1e-4);
+    let mut out = Outcome {
+        max_abs: 0.0,
+        max_rel: 0.0,
+        note: String::new(),
+    };
+    for ((name, want), got) in expected.iter().zip(&got) {
+        let d = compare(got, want, tol, tol).map_err(|e| format!("{name}: {e}"))?;
+        out.max_abs = out.max_abs.max(d.max_abs);
+        out.max_rel = out.max_rel.max(d.max_rel);
+        if d.bad > 0 {
+            return Err(format!(
+                "{name}: {} of {} elements differ (max abs {:.3e}, max rel {:.3e})",
+                d.bad, d.n, d.max_abs, d.max_rel
+            ));
+        }
+        if case.kind() == "top1" {
+            let (a, b) = (argmax_rows(got), argmax_rows(want));
+            if a != b {
+                return Err(format!("{name}: top-1 {a:?}, Paddle {b:?}"));
+            }
+            out.note = format!("top-1 {a:?} identical");
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a whole suite on every format and backend, prints a table, and returns failures.
+pub fn check_suite(suite: &str, backends: &[Backend]) -> (usize, Vec<String>) {
+    let cases = super::cases(suite);
+    assert!(
+        !cases.is_empty(),
+        "no reference cases under tests/data/{suite}"
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in &cases {
+        for fmt in case.formats() {
+            for &b in backends {
+                checked += 1;
+                match check(case, &fmt, b) {
+                    Ok(o) => println!(
+                        "ok   {suite}/{:<32} {fmt:<6} {:<11} max_abs {:.2e} max_rel {:.2e} {}",
+                        case.name,
+                        b.name(),
+                        o.max_abs,
+                        o.max_rel,
+                        o.note
+                    ),
+                    Err(e) => {
+                        println!(
+                            "FAIL {suite}/{:<32} {fmt:<6} {:<11} {e}",
+                            case.name,
+                            b.name()
+                        );
+                        failures.push(format!("{suite}/{} {fmt} {}: {e}", case.name, b.name()));
+                    }
+                }
+            }
+        }
+    }
+    (checked, failures)
+}
