@@ -65,6 +65,9 @@ def child(fmt, suites, only):
         except Exception as e:  # report every failing case, then fail
             failed.append(case.path)
             print(f"FAILED {case.path} ({fmt}): {type(e).__name__}: {str(e)[-2000:]}", file=sys.stderr)
+            if os.environ.get("REF_TRACE"):
+                import traceback
+                traceback.print_exc()
     print(f"{fmt}: {written} cases written", file=sys.stderr)
     if failed:
         raise SystemExit(f"{fmt}: {len(failed)} cases failed: {failed}")
@@ -88,12 +91,13 @@ def one_case(case, fmt, np, paddle, inference):
         if not os.path.exists(model_file):
             raise SystemExit(f"{case.path}: {model_file} was not written ({fmt})")
         ext = "json" if fmt == "pir" else "pdmodel"
-        shutil.copy(model_file, os.path.join(out_dir, f"{fmt}.{ext}"))
         params = prefix + ".pdiparams"
-        if os.path.exists(params):
-            shutil.copy(params, os.path.join(out_dir, f"{fmt}.pdiparams"))
-        else:  # a program without parameters: an empty parameters file
-            open(os.path.join(out_dir, f"{fmt}.pdiparams"), "wb").close()
+        if not case.fetched:
+            shutil.copy(model_file, os.path.join(out_dir, f"{fmt}.{ext}"))
+            if os.path.exists(params):
+                shutil.copy(params, os.path.join(out_dir, f"{fmt}.pdiparams"))
+            else:  # a program without parameters: an empty parameters file
+                open(os.path.join(out_dir, f"{fmt}.pdiparams"), "wb").close()
         config = inference.Config(model_file, params if os.path.exists(params) else "")
         config.disable_gpu()
         config.disable_mkldnn()
@@ -146,10 +150,10 @@ def dedupe():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--format", choices=["legacy", "pir"])
-    ap.add_argument("--suite", action="append", help="ops, models, det (default: all)")
+    ap.add_argument("--suite", action="append", help="ops, models, real, det (default: all)")
     ap.add_argument("--only", default="", help="only cases whose path contains this")
     a = ap.parse_args()
-    suites = a.suite or ["ops", "models", "det"]
+    suites = a.suite or ["ops", "models", "real", "det"]
     if a.format:
         child(a.format, suites, a.only)
         return

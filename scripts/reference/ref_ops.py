@@ -467,6 +467,33 @@ def legacy_only():
     return out
 
 
+def rnns():
+    r = lambda name, layer: one(name, lambda s, x: s.l(x)[0], specs=[("x", [None, 5, 8], "float32")],
+                                data=[((2, 5, 8), "float32", "normal")], subs={"l": layer}, legacy_static=True)
+    return [
+        r("rnn_lstm", lambda: nn.LSTM(8, 6)),
+        r("rnn_lstm_bidir_2layers", lambda: nn.LSTM(8, 6, num_layers=2, direction="bidirect")),
+        r("rnn_gru_bidir", lambda: nn.GRU(8, 6, direction="bidirect")),
+        r("rnn_gru", lambda: nn.GRU(8, 6, num_layers=2)),
+        r("rnn_simple_tanh", lambda: nn.SimpleRNN(8, 6)),
+        r("rnn_simple_relu", lambda: nn.SimpleRNN(8, 6, activation="relu", direction="bidirect")),
+    ]
+
+
+def step2():
+    return [
+        one("pool_adaptive_avg_dyn", lambda s, x: F.adaptive_avg_pool2d(x, [4, 3]),
+            specs=[("x", [None, 3, None, None], "float32")], data=[((2, 3, 9, 10), "float32", "normal")]),
+        one("pool_adaptive_max_dyn", lambda s, x: F.adaptive_max_pool2d(x, [2, 3]),
+            specs=[("x", [None, 3, None, None], "float32")], data=[((1, 3, 7, 8), "float32", "normal")]),
+        one("argmax_int32", lambda s, x: paddle.argmax(x, axis=1, keepdim=True, dtype="int32")),
+        one("conv_nhwc", lambda s, x: s.c(x), specs=[("x", [2, 9, 10, 4], "float32")],
+            subs={"c": lambda: nn.Conv2D(4, 6, 3, padding=1, data_format="NHWC")}),
+        one("upsample_nearest_x2", lambda s, x: F.upsample(x, scale_factor=2, mode="nearest", align_mode=1),
+            specs=[("x", [None, 3, None, None], "float32")], data=[((1, 3, 5, 6), "float32", "normal")]),
+    ]
+
+
 def cases():
     return (activations() + conv() + norm() + pool() + matmul() + elementwise() + shapes() + reduce()
-            + interp() + pad() + legacy_only())
+            + interp() + pad() + legacy_only() + rnns() + step2())

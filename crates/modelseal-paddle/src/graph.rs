@@ -154,6 +154,15 @@ pub(crate) fn a_str(name: &str, v: &str) -> AttributeProto {
     }
 }
 
+pub(crate) fn a_strs(name: &str, v: &[&str]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Strings as i32,
+        strings: v.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn a_tensor(name: &str, t: TensorProto) -> AttributeProto {
     AttributeProto {
         name: name.into(),

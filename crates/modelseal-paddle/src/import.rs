@@ -259,6 +259,7 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
 fn check_defined(prog: &Program, ops: &[&Op], outputs: &[String]) -> Result<()> {
     let mut defined: HashSet<&str> = prog.feeds.iter().map(|f| f.name.as_str()).collect();
     defined.extend(prog.params.iter().map(|p| p.name.as_str()));
+    defined.extend(prog.placeholders.iter().map(String::as_str));
     for op in ops {
         for (slot, args) in &op.inputs {
             if let Some(a) = args.iter().find(|a| !defined.contains(a.as_str())) {

@@ -148,6 +148,8 @@ pub(crate) struct Program {
     pub fetches: Vec<(String, String)>,
     /// Parameters in the parameters file's order (byte-wise sorted names).
     pub params: Vec<Param>,
+    /// Non-persistable parameters: declared, never stored (e.g. an RNN's dropout state).
+    pub placeholders: Vec<String>,
 }
 
 impl Program {

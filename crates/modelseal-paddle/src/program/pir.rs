@@ -305,7 +305,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
                 _ => return Err(err(format!("parameter {name}: not a dense tensor"))),
             };
             values.names.insert(id, name.clone());
-            if persistable {
+            if !persistable {
+                prog.placeholders.push(name.clone());
+            } else {
                 params.insert(
                     name.clone(),
                     Param {

@@ -192,6 +192,18 @@ fn form(name: &str) -> Option<Form> {
         "unbind" => f("unbind", X, OUT, NONE),
         "where" => f("where", &["Condition", "X", "Y"], OUT, NONE),
         "argsort" => f("argsort", X, &["Out", "Indices"], NONE),
+        "rnn" => f(
+            "rnn",
+            &[
+                "Input",
+                "PreState",
+                "WeightList",
+                "SequenceLength",
+                "DropoutStateIn",
+            ],
+            &["Out", "DropoutState", "State", "Reserve"],
+            NONE,
+        ),
         "meshgrid" => f("meshgrid", X, OUT, NONE),
         "one_hot" => f("one_hot_v2", &["X", "depth_tensor"], OUT, NONE),
         "index_select" => f("index_select", &["X", "Index"], OUT, NONE),

@@ -143,7 +143,8 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
             let (s, e) = (clamp(s), clamp(e));
             let v: Vec<i64> = ints_of(&c).get(s as usize..e.max(s) as usize)?.to_vec();
             let decrease = !op.ints("decrease_axis").unwrap_or_default().is_empty();
-            let dims = if decrease && v.len() == 1 {
+            let out_rank1 = op.output("Out").is_some_and(|o| ctx.declared_rank1(o));
+            let dims = if decrease && v.len() == 1 && !out_rank1 {
                 vec![]
             } else {
                 vec![v.len() as i64]

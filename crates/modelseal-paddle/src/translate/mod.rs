@@ -10,6 +10,7 @@ mod linalg;
 mod nn;
 mod pad;
 mod reduce;
+mod rnn;
 mod shape;
 
 use std::collections::HashMap;
@@ -246,6 +247,15 @@ impl<'a> Ctx<'a> {
             .op("Cast", &[name], vec![crate::graph::a_int("to", t)])
     }
 
+    /// Whether the program declares `name` as shape `[1]`: programs written before Paddle 2.5
+    /// keep a one-element dim where newer ones (and ONNX) give a 0-D result.
+    pub fn declared_rank1(&self, name: &str) -> bool {
+        self.prog
+            .var(name)
+            .and_then(|v| v.shape.as_deref())
+            .is_some_and(|s| s == [1])
+    }
+
     /// Writes `Identity(src) -> dst`.
     pub fn alias(&mut self, src: &str, dst: &str) {
         self.g.add("Identity", &[src], &[dst], vec![]);
@@ -272,6 +282,7 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
         || pad::emit(ctx, op)?
         || reduce::emit(ctx, op)?
         || interp::emit(ctx, op)?
+        || rnn::emit(ctx, op)?
         || detection::emit(ctx, op)?)
 }
 

@@ -468,11 +468,14 @@ fn adaptive_pool(
     out_hw: &[i64],
     is_max: bool,
 ) -> Result<String> {
-    if in_hw.iter().any(|&d| d < 0) {
+    if out_hw.iter().any(|&o| o <= 0) && in_hw.iter().any(|&d| d < 0) {
         return Err(unsupported(format!(
-            "{}(adaptive with dynamic input size)",
+            "{}(adaptive keeping a dynamic size)",
             op.ty
         )));
+    }
+    if in_hw.iter().any(|&d| d < 0) {
+        return Ok(adaptive_pool_dynamic(ctx, x, out_hw, is_max));
     }
     let out_hw: Vec<i64> = out_hw
         .iter()
@@ -510,4 +513,39 @@ fn adaptive_pool(
         v = ctx.g.op("Concat", &refs, vec![a_int("axis", axis)]);
     }
     Ok(v)
+}
+
+/// Adaptive pooling over a size known only at run time: the same bins, with start
+/// `floor(i*In/Out)` and end `ceil((i+1)*In/Out)` computed in the graph.
+fn adaptive_pool_dynamic(ctx: &mut Ctx, x: &str, out_hw: &[i64], is_max: bool) -> String {
+    let shape = ctx.g.op("Shape", &[x], vec![]);
+    let mut v = x.to_string();
+    for (i, axis) in [2i64, 3].into_iter().enumerate() {
+        let m = out_hw[i];
+        let a = ctx.g.i64s(&[axis]);
+        let a1 = ctx.g.i64s(&[axis + 1]);
+        let n = ctx.g.op("Slice", &[&shape, &a, &a1], vec![]);
+        let mm = ctx.g.i64s(&[m]);
+        let mut parts = Vec::new();
+        for b in 0..m {
+            let bi = ctx.g.i64s(&[b]);
+            let b1 = ctx.g.i64s(&[b + 1]);
+            let m1 = ctx.g.i64s(&[m - 1]);
+            let s0 = ctx.g.op("Mul", &[&bi, &n], vec![]);
+            let start = ctx.g.op("Div", &[&s0, &mm], vec![]);
+            let e0 = ctx.g.op("Mul", &[&b1, &n], vec![]);
+            let e1 = ctx.g.op("Add", &[&e0, &m1], vec![]);
+            let end = ctx.g.op("Div", &[&e1, &mm], vec![]);
+            let sl = ctx.g.op("Slice", &[&v, &start, &end, &a], vec![]);
+            let red = if is_max { "ReduceMax" } else { "ReduceMean" };
+            parts.push(ctx.g.op(
+                red,
+                &[&sl],
+                vec![a_ints("axes", &[axis]), a_int("keepdims", 1)],
+            ));
+        }
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        v = ctx.g.op("Concat", &refs, vec![a_int("axis", axis)]);
+    }
+    v
 }

@@ -57,12 +57,16 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
             .i64("out_dtype")
             .filter(|&t| t >= 0)
             .and_then(DType::from_var_type);
-        let target = if out_t.is_some() {
+        let rank = ctx.rank_of(op, &x)?;
+        // Old programs declare [1] for a full reduction without keep_dim.
+        let to_rank1 =
+            keep == 0 && axes.as_ref().map_or(rank, Vec::len) == rank && ctx.declared_rank1(&o);
+        let target = if out_t.is_some() || to_rank1 {
             ctx.g.fresh("reduce")
         } else {
             o.clone()
         };
-        let all: Vec<i64> = (0..ctx.rank_of(op, &x)? as i64).collect();
+        let all: Vec<i64> = (0..rank as i64).collect();
         let axes = axes.unwrap_or(all);
         if red == "ReduceSum" {
             let a = ctx.g.i64s(&axes);
@@ -76,6 +80,18 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
                 vec![a_ints("axes", &axes), a_int("keepdims", keep)],
             );
         }
+        let target = if to_rank1 {
+            let one = ctx.g.i64s(&[1]);
+            let dst = if out_t.is_some() {
+                ctx.g.fresh("reduce1")
+            } else {
+                o.clone()
+            };
+            ctx.g.add("Reshape", &[&target, &one], &[&dst], vec![]);
+            dst
+        } else {
+            target
+        };
         if let Some(t) = out_t {
             ctx.g.add(
                 "Cast",

@@ -292,6 +292,39 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
                 .add("Cast", &[&i], &[&o], vec![a_int("to", to as i64)]);
         }
         "fill_constant" => fill_constant(ctx, op)?,
+        "full_with_tensor" => {
+            let o = y(op, "Out")?;
+            let t = match op.i64("dtype").and_then(DType::from_var_type) {
+                Some(t) => t.in_onnx(),
+                None => ctx.dtype(&o).unwrap_or(DType::F32),
+            };
+            let shape = match ctx.int_arg(op, "shape", "", "ShapeTensor")? {
+                Some(IntArg::Static(v)) => ctx.g.i64s(&v),
+                Some(IntArg::Dynamic(v)) => v,
+                None => return Err(bad(op, "no shape")),
+            };
+            let v = x(op, "ValueTensor")?;
+            match ctx
+                .const_of(&v)
+                .filter(|c| c.len() == 1)
+                .map(|c| c.floats()[0])
+            {
+                Some(value) => {
+                    ctx.g.add(
+                        "ConstantOfShape",
+                        &[&shape],
+                        &[&o],
+                        vec![crate::graph::a_tensor("value", value_tensor(t, value))],
+                    );
+                }
+                None => {
+                    let v = ctx.cast(&v, t);
+                    let sc = ctx.g.i64s(&[]);
+                    let v = ctx.g.op("Reshape", &[&v, &sc], vec![]);
+                    ctx.g.add("Expand", &[&v, &shape], &[&o], vec![]);
+                }
+            }
+        }
         "fill_any_like" | "full_like" => {
             let (i, o) = (x(op, "X")?, y(op, "Out")?);
             let t = match op.i64("dtype").and_then(DType::from_var_type) {
@@ -498,12 +531,20 @@ fn slice(ctx: &mut Ctx, op: &Op) -> Result<()> {
             .add("Slice", &[&i, &starts, &ends, &a], &[&target], vec![]);
     }
     if !decrease.is_empty() {
-        let d: Vec<i64> = decrease
+        let mut d: Vec<i64> = decrease
             .iter()
             .map(|&a| axis(op, a, r))
             .collect::<Result<_>>()?;
-        let d = ctx.g.i64s(&d);
-        ctx.g.add("Squeeze", &[&target, &d], &[&o], vec![]);
+        d.sort_unstable();
+        d.dedup();
+        if d.len() == r && ctx.declared_rank1(&o) {
+            // An old program: removing every axis left shape [1], not 0-D.
+            let one = ctx.g.i64s(&[1]);
+            ctx.g.add("Reshape", &[&target, &one], &[&o], vec![]);
+        } else {
+            let d = ctx.g.i64s(&d);
+            ctx.g.add("Squeeze", &[&target, &d], &[&o], vec![]);
+        }
     }
     Ok(())
 }
