@@ -122,12 +122,21 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
     let mut outputs = Vec::new();
     let mut out_names: Vec<String> = Vec::new();
     let init_names: HashSet<String> = ctx.g.inits.iter().map(|t| t.name.clone()).collect();
+    // With a tail, each ONNX output keeps its value's name unless that value is a model input
+    // (an ONNX graph cannot output its input under the same name).
     let named: Vec<(String, String)> = if tail_ops.is_empty() {
         prog.fetches.clone()
     } else {
         onnx_outputs
             .iter()
-            .map(|v| (v.clone(), v.clone()))
+            .map(|v| {
+                let n = if feed_names.contains(v.as_str()) {
+                    format!("{v}.tail")
+                } else {
+                    v.clone()
+                };
+                (v.clone(), n)
+            })
             .collect()
     };
     for (value, name) in &named {
@@ -189,15 +198,13 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
     let tail = if tail_ops.is_empty() {
         None
     } else {
-        let inputs = onnx_outputs
+        let inputs = named
             .iter()
-            .map(|v| info_of(&ctx, v, v))
+            .map(|(v, n)| info_of(&ctx, v, n))
             .collect::<Result<Vec<_>>>()?;
-        Some(Tail::new(
-            &tail_ops,
-            inputs,
-            prog.fetches.iter().map(|(v, _)| v.clone()).collect(),
-        )?)
+        let values = named.iter().map(|(v, _)| v.clone()).collect();
+        let fetches = prog.fetches.iter().map(|(v, _)| v.clone()).collect();
+        Some(Tail::new(&tail_ops, inputs, values, fetches)?)
     };
 
     // Drop initializers nothing reads.

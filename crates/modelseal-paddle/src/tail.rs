@@ -54,12 +54,19 @@ struct TailOp {
 #[derive(Clone, Debug)]
 pub struct Tail {
     ops: Vec<TailOp>,
+    /// The ONNX outputs the tail reads, and the program value each one carries.
     inputs: Vec<TensorInfo>,
+    values: Vec<String>,
     fetches: Vec<String>,
 }
 
 impl Tail {
-    pub(crate) fn new(ops: &[&Op], inputs: Vec<TensorInfo>, fetches: Vec<String>) -> Result<Self> {
+    pub(crate) fn new(
+        ops: &[&Op],
+        inputs: Vec<TensorInfo>,
+        values: Vec<String>,
+        fetches: Vec<String>,
+    ) -> Result<Self> {
         let mut out = Vec::new();
         for op in ops {
             let f = |n: &str, d: f64| op.f64(n).unwrap_or(d) as f32;
@@ -113,6 +120,7 @@ impl Tail {
         Ok(Tail {
             ops: out,
             inputs,
+            values,
             fetches,
         })
     }
@@ -125,10 +133,22 @@ impl Tail {
 
     /// Computes the program's fetch outputs (in fetch order) from the ONNX model's outputs.
     pub fn run(&self, inputs: &[(String, Tensor)]) -> Result<Vec<Tensor>> {
-        let mut values: HashMap<&str, Tensor> = inputs
+        let mut values: HashMap<&str, Tensor> = HashMap::new();
+        for (name, t) in inputs {
+            let i = self
+                .inputs
+                .iter()
+                .position(|x| &x.name == name)
+                .ok_or_else(|| Error::Tail(format!("unexpected input {name}")))?;
+            values.insert(self.values[i].as_str(), t.clone());
+        }
+        if let Some(m) = self
+            .inputs
             .iter()
-            .map(|(n, t)| (n.as_str(), t.clone()))
-            .collect();
+            .find(|i| !inputs.iter().any(|(n, _)| *n == i.name))
+        {
+            return Err(Error::Tail(format!("missing input {}", m.name)));
+        }
         for op in &self.ops {
             let bboxes = values
                 .get(op.bboxes.as_str())

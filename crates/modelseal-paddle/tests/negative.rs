@@ -281,3 +281,70 @@ fn legacy_structural_errors_are_reported() {
     }
     assert!(import(&q.encode_to_vec(), &params, &opts()).is_err());
 }
+
+#[test]
+fn refusing_the_tail_reports_nms_as_unsupported() {
+    let dir = common::data_dir().join("det").join("nms_multiclass_pixel");
+    let prog = std::fs::read(dir.join("legacy.pdmodel")).unwrap();
+    let params = std::fs::read(dir.join("legacy.pdiparams"))
+        .or_else(|_| std::fs::read(dir.join("params.pdiparams")))
+        .unwrap();
+    let cut = import(&prog, &params, &opts()).unwrap();
+    assert!(cut.tail.is_some());
+    let o = ImportOptions::default().with_tail(modelseal_paddle::TailMode::Refuse);
+    match import(&prog, &params, &o) {
+        Err(Error::Unsupported { ops }) => assert_eq!(ops, vec!["multiclass_nms3".to_string()]),
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}
+
+#[test]
+fn tail_inputs_are_checked() {
+    use modelseal_paddle::Tensor;
+    let dir = common::data_dir().join("det").join("nms_multiclass_pixel");
+    let prog = std::fs::read(dir.join("legacy.pdmodel")).unwrap();
+    let params = std::fs::read(dir.join("params.pdiparams"))
+        .or_else(|_| std::fs::read(dir.join("legacy.pdiparams")))
+        .unwrap();
+    let imported = import(&prog, &params, &opts()).unwrap();
+    let tail = imported.tail.unwrap();
+    let names: Vec<String> = tail.inputs().iter().map(|i| i.name.clone()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // Missing input.
+    let boxes = Tensor::f32(vec![1, 2, 4], vec![0.0, 0.0, 4.0, 4.0, 1.0, 1.0, 5.0, 5.0]);
+    assert!(matches!(
+        tail.run(&[(names[0].clone(), boxes.clone())]),
+        Err(Error::Tail(_))
+    ));
+    // Wrong element type and mismatched shapes.
+    let ints = Tensor::i64(vec![1, 3, 2], vec![0; 6]);
+    assert!(matches!(
+        tail.run(&[(names[0].clone(), boxes.clone()), (names[1].clone(), ints)]),
+        Err(Error::Tail(_))
+    ));
+    let scores = Tensor::f32(vec![1, 3, 5], vec![0.5; 15]);
+    assert!(matches!(
+        tail.run(&[
+            (names[0].clone(), boxes.clone()),
+            (names[1].clone(), scores)
+        ]),
+        Err(Error::Tail(_))
+    ));
+    // An unknown name.
+    assert!(matches!(
+        tail.run(&[("nope".into(), boxes)]),
+        Err(Error::Tail(_))
+    ));
+    // Well-formed: two overlapping boxes of one class, pixel IoU (+1) 25/49 > 0.45: one kept per class.
+    let boxes = Tensor::f32(vec![1, 2, 4], vec![0.0, 0.0, 4.0, 4.0, 1.0, 1.0, 5.0, 5.0]);
+    let scores = Tensor::f32(vec![1, 3, 2], vec![0.9, 0.8, 0.1, 0.2, 0.7, 0.95]);
+    let out = tail
+        .run(&[(names[0].clone(), boxes), (names[1].clone(), scores)])
+        .unwrap();
+    assert_eq!(out[0].shape, vec![2, 6]);
+    assert_eq!(
+        out[0].to_f32(),
+        vec![0.0, 0.9, 0.0, 0.0, 4.0, 4.0, 2.0, 0.95, 1.0, 1.0, 5.0, 5.0]
+    );
+    assert_eq!(out[1].to_i64(), vec![2]);
+}

@@ -30,6 +30,11 @@ fn operators_agree_with_paddle() {
 }
 
 #[test]
+fn detection_agrees_with_paddle() {
+    run("det");
+}
+
+#[test]
 fn models_agree_with_paddle() {
     run("models");
 }

@@ -205,6 +205,7 @@ fn form(name: &str) -> Option<Form> {
             NONE,
         ),
         "meshgrid" => f("meshgrid", X, OUT, NONE),
+        "linspace" => f("linspace", &["Start", "Stop", "Num"], OUT, NONE),
         "one_hot" => f("one_hot_v2", &["X", "depth_tensor"], OUT, NONE),
         "index_select" => f("index_select", &["X", "Index"], OUT, NONE),
         "masked_select" => f("masked_select", &["X", "Mask"], &["Y"], NONE),

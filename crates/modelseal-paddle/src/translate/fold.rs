@@ -126,6 +126,40 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
             })
         }
         "assign" => input("X"),
+        "linspace" => {
+            let (a, b, n) = (input("Start")?, input("Stop")?, input("Num")?);
+            let (a, b) = (*a.floats().first()?, *b.floats().first()?);
+            let n = *n.ints().first()?;
+            if !(1..=1 << 20).contains(&n) {
+                return None;
+            }
+            let dtype = op
+                .i64("dtype")
+                .and_then(DType::from_var_type)
+                .unwrap_or(DType::F32);
+            // Paddle's kernel: the first half from start, the second half back from stop.
+            let step = if n > 1 { (b - a) / (n - 1) as f64 } else { 0.0 };
+            let (a32, b32, s32) = (a as f32, b as f32, step as f32);
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i < n / 2 {
+                        (a32 + s32 * i as f32) as f64
+                    } else {
+                        (b32 - s32 * (n - 1 - i) as f32) as f64
+                    }
+                })
+                .collect();
+            let vals = if dtype.is_float() {
+                Vals::F(v)
+            } else {
+                Vals::I(v.iter().map(|&x| x as i64).collect())
+            };
+            Some(Const {
+                dtype,
+                dims: vec![n],
+                vals,
+            })
+        }
         "slice" => {
             let c = input("Input")?;
             if c.dims.len() != 1

@@ -237,6 +237,14 @@ impl<'a> Ctx<'a> {
         v
     }
 
+    /// `Shape(name)` as a 1-D INT64 value (a constant when the shape is static).
+    pub fn i64_1d_shape(&mut self, name: &str) -> String {
+        match self.static_shape(name) {
+            Some(s) => self.g.i64s(&s),
+            None => self.g.op("Shape", &[name], vec![]),
+        }
+    }
+
     /// Casts `name` to `to` unless it already has that type.
     pub fn cast(&mut self, name: &str, to: DType) -> String {
         if self.dtype(name) == Some(to.in_onnx()) {

@@ -292,6 +292,23 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
                 .add("Cast", &[&i], &[&o], vec![a_int("to", to as i64)]);
         }
         "fill_constant" => fill_constant(ctx, op)?,
+        "meshgrid" => {
+            let xs = op.ins("X").to_vec();
+            let outs = op.outs("Out").to_vec();
+            if xs.len() != outs.len() || xs.is_empty() {
+                return Err(bad(op, "inputs and outputs differ in number"));
+            }
+            let flat: Vec<String> = xs.iter().map(|v| ctx.i64_1d_shape(v)).collect();
+            let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
+            let full = ctx.g.op("Concat", &refs, vec![a_int("axis", 0)]);
+            let n = xs.len();
+            for (i, (v, o)) in xs.iter().zip(&outs).enumerate() {
+                let shape: Vec<i64> = (0..n).map(|k| if k == i { -1 } else { 1 }).collect();
+                let s = ctx.g.i64s(&shape);
+                let r = ctx.g.op("Reshape", &[v, &s], vec![]);
+                ctx.g.add("Expand", &[&r, &full], &[o], vec![]);
+            }
+        }
         "full_with_tensor" => {
             let o = y(op, "Out")?;
             let t = match op.i64("dtype").and_then(DType::from_var_type) {

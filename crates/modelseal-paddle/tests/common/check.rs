@@ -81,6 +81,17 @@ pub fn check(case: &Case, fmt: &str, backend: Backend) -> Result<Outcome, String
             out.note = format!("label map {:.3}% identical", frac * 100.0);
             continue;
         }
+        if case.kind() == "det" && want.shape.len() == 2 && want.shape[1] == 6 {
+            // Detections [K, 6] (label, score, x1, y1, x2, y2): the same count, and each of
+            // Paddle's rows matched by one of ours with the same label, IoU >= 0.99 and a score
+            // within 1e-3.
+            let (k, iou_min, score_max) =
+                match_detections(got, want).map_err(|e| format!("{name}: {e}"))?;
+            out.note = format!(
+                "{k} detections matched (min IoU {iou_min:.6}, max score diff {score_max:.2e})"
+            );
+            continue;
+        }
         let d = compare(got, want, tol, tol).map_err(|e| format!("{name}: {e}"))?;
         out.max_abs = out.max_abs.max(d.max_abs);
         out.max_rel = out.max_rel.max(d.max_rel);
@@ -158,4 +169,51 @@ pub fn check_suite(suite: &str, backends: &[Backend]) -> (usize, Vec<String>) {
         }
     }
     (checked, failures)
+}
+
+fn iou(a: &[f64], b: &[f64]) -> f64 {
+    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = iw * ih;
+    let area = |r: &[f64]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
+    let union = area(a) + area(b) - inter;
+    if union <= 0.0 {
+        // Degenerate boxes: equal coordinates count as a perfect match.
+        return if a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4) {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    inter / union
+}
+
+/// Matches detection rows; returns (count, smallest IoU, largest score difference).
+fn match_detections(got: &Tensor, want: &Tensor) -> Result<(usize, f64, f64), String> {
+    if got.shape != want.shape {
+        return Err(format!("shape {:?}, Paddle {:?}", got.shape, want.shape));
+    }
+    let (g, w) = (super::as_f64(got), super::as_f64(want));
+    let rows = |v: &[f64]| v.chunks(6).map(<[f64]>::to_vec).collect::<Vec<_>>();
+    let (g, w) = (rows(&g), rows(&w));
+    let mut used = vec![false; g.len()];
+    let (mut iou_min, mut score_max) = (1.0f64, 0.0f64);
+    for (i, r) in w.iter().enumerate() {
+        let best = g
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| !used[*j] && c[0] == r[0] && (c[1] - r[1]).abs() <= 1e-3)
+            .map(|(j, c)| (j, iou(&c[2..], &r[2..]), (c[1] - r[1]).abs()))
+            .filter(|(_, o, _)| *o >= 0.99)
+            .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap());
+        match best {
+            Some((j, o, d)) => {
+                used[j] = true;
+                iou_min = iou_min.min(o);
+                score_max = score_max.max(d);
+            }
+            None => return Err(format!("Paddle's detection #{i} {r:?} has no match")),
+        }
+    }
+    Ok((w.len(), iou_min, score_max))
 }
