@@ -494,6 +494,51 @@ def step2():
     ]
 
 
+def more():
+    """Operators the translator supports that the model families do not use."""
+    unit = [((2, 3, 6, 7), "float32", "uniform")]
+    return [
+        one("act_celu", lambda s, x: F.celu(x, 0.8)),
+        one("act_thresholded_relu", lambda s, x: F.thresholded_relu(x, 0.7)),
+        one("act_tan", lambda s, x: paddle.tan(x * 0.3)),
+        one("act_asin", lambda s, x: paddle.asin(x * 0.9), data=unit),
+        one("act_acos", lambda s, x: paddle.acos(x * 0.9), data=unit),
+        one("act_atan", lambda s, x: paddle.atan(x)),
+        one("act_sinh", lambda s, x: paddle.sinh(x)),
+        one("act_cosh", lambda s, x: paddle.cosh(x)),
+        one("isnan_isinf", lambda s, x: paddle.cast(paddle.isnan(paddle.log(x)), "float32")
+            + paddle.cast(paddle.isinf(paddle.log(paddle.abs(x) - paddle.abs(x))), "float32"), formats=("pir",)),
+        one("bmm", lambda s, x, y: paddle.bmm(x, y), specs=[("x", [2, 3, 4], "float32"), ("y", [2, 4, 5], "float32")],
+            formats=("pir",)),
+        one("index_select", lambda s, x, y: paddle.index_select(x, y, axis=2),
+            specs=[("x", [2, 3, 6, 7], "float32"), ("y", [4], "int64")],
+            data=[((2, 3, 6, 7), "float32", "normal"), ((4,), "int64", ("int", 0, 6))]),
+            specs=[("x", [2, 3], "float32"), ("y", [2, 3], "float32")]),
+        one("amax", lambda s, x: paddle.amax(x, axis=[1, 2]), formats=("pir",)),
+    ]
+
+
+def legacy_flatten2():
+    from paddle.base.layer_helper import LayerHelper
+
+    def save(prefix):
+        paddle.enable_static()
+        try:
+            main, startup = paddle.static.Program(), paddle.static.Program()
+            with paddle.static.program_guard(main, startup):
+                x = paddle.static.data("x", [2, 3, 4, 5], "float32")
+                h = LayerHelper("flatten2")
+                out = h.create_variable_for_type_inference("float32")
+                xs = h.create_variable_for_type_inference("float32")
+                h.append_op(type="flatten2", inputs={"X": x}, outputs={"Out": out, "XShape": xs}, attrs={"axis": 2})
+            exe = paddle.static.Executor(paddle.CPUPlace())
+            exe.run(startup)
+            paddle.static.save_inference_model(prefix, [x], [out], exe, program=main)
+        finally:
+            paddle.disable_static()
+    return [dict(path="ops/legacy_flatten2", static=save, specs=[("x", [2, 3, 4, 5], "float32")])]
+
+
 def cases():
     return (activations() + conv() + norm() + pool() + matmul() + elementwise() + shapes() + reduce()
-            + interp() + pad() + legacy_only() + rnns() + step2())
+            + interp() + pad() + legacy_only() + rnns() + step2() + more() + legacy_flatten2())

@@ -201,8 +201,9 @@ impl Tail {
 }
 
 fn f32s<'t>(t: &'t Tensor, name: &str) -> Result<&'t [f32]> {
+    let numel = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     match &t.data {
-        TensorData::F32(v) if v.len() == t.numel() => Ok(v),
+        TensorData::F32(v) if Some(v.len()) == numel => Ok(v),
         TensorData::F32(_) => Err(Error::Tail(format!(
             "{name}: shape {:?} and data length differ",
             t.shape
@@ -339,24 +340,18 @@ fn matrix(
         }
         let n = perm.len();
         let bx = |i: usize| &boxes[perm[i] * 4..perm[i] * 4 + 4];
-        let mut ious = vec![0f32; n * n];
-        let mut max_iou = vec![0f32; n];
-        for i in 1..n {
-            let mut mx = 0f32;
-            for j in 0..i {
-                let v = iou(bx(i), bx(j), p.normalized);
-                mx = mx.max(v);
-                ious[i * n + j] = v;
-            }
-            max_iou[i] = mx;
-        }
+        // Each box's largest IoU with a higher-scored one. Pairwise IoUs are recomputed below
+        // instead of stored: O(n) memory whatever the number of candidates.
+        let max_iou: Vec<f32> = (0..n)
+            .map(|i| (0..i).fold(0f32, |mx, j| mx.max(iou(bx(i), bx(j), p.normalized))))
+            .collect();
         if sc[perm[0]] > p.post_threshold {
             all.push((class, sc[perm[0]], perm[0]));
         }
         for i in 1..n {
             let mut min_decay = 1f32;
-            for j in 0..i {
-                let (v, mx) = (ious[i * n + j], max_iou[j]);
+            for (j, &mx) in max_iou.iter().enumerate().take(i) {
+                let v = iou(bx(i), bx(j), p.normalized);
                 let decay = if p.use_gaussian {
                     ((mx * mx - v * v) * p.gaussian_sigma).exp()
                 } else {

@@ -45,9 +45,12 @@ impl Tensor {
         }
     }
 
-    /// Number of elements the shape describes.
+    /// Number of elements the shape describes (saturating at `usize::MAX`).
     pub fn numel(&self) -> usize {
-        self.shape.iter().product()
+        self.shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .unwrap_or(usize::MAX)
     }
 
     /// Number of elements stored.

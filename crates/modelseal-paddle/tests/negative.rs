@@ -348,3 +348,73 @@ fn tail_inputs_are_checked() {
     );
     assert_eq!(out[1].to_i64(), vec![2]);
 }
+
+/// Sets an integer-list attribute of every operator of a type in a legacy program.
+fn set_ints(prog: &[u8], ty: &str, name: &str, v: &[i32]) -> Vec<u8> {
+    let mut p = ProgramDesc::decode(prog).unwrap();
+    for op in p.blocks[0].ops.iter_mut().filter(|o| o.r#type == ty) {
+        let a = op.attrs.iter_mut().find(|a| a.name == name).unwrap();
+        a.ints = v.to_vec();
+    }
+    p.encode_to_vec()
+}
+
+#[test]
+fn hostile_attributes_are_errors_not_panics_or_huge_allocations() {
+    let (prog, params) = case_files("conv_basic", "legacy");
+    for bad in [&[0, 0][..], &[-3, 1], &[1 << 30, 1], &[1]] {
+        let p = set_ints(&prog, "conv2d", "strides", bad);
+        assert!(
+            import(&p, &params, &opts()).is_err(),
+            "strides {bad:?} accepted"
+        );
+        let p = set_ints(&prog, "conv2d", "dilations", bad);
+        assert!(
+            import(&p, &params, &opts()).is_err(),
+            "dilations {bad:?} accepted"
+        );
+    }
+    let p = set_ints(
+        &prog,
+        "conv2d",
+        "paddings",
+        &[i32::MAX, i32::MAX, i32::MIN, 7, 1],
+    );
+    assert!(import(&p, &params, &opts()).is_err());
+
+    let (prog, params) = case_files("pool_max_k3_p1", "legacy");
+    for bad in [&[0, 0][..], &[3, -1], &[i32::MAX, 1]] {
+        let p = set_ints(&prog, "pool2d", "ksize", bad);
+        assert!(
+            import(&p, &params, &opts()).is_err(),
+            "ksize {bad:?} accepted"
+        );
+        let p = set_ints(&prog, "pool2d", "strides", bad);
+        assert!(
+            import(&p, &params, &opts()).is_err(),
+            "pool strides {bad:?} accepted"
+        );
+    }
+
+    // A constant of 2^60 elements: refused, not allocated.
+    let (prog, params) = case_files("full", "legacy");
+    let mut p = ProgramDesc::decode(prog.as_slice()).unwrap();
+    for op in p.blocks[0]
+        .ops
+        .iter_mut()
+        .filter(|o| o.r#type == "fill_constant")
+    {
+        let a = op.attrs.iter_mut().find(|a| a.name == "shape").unwrap();
+        a.longs = vec![1 << 30, 1 << 30];
+        a.ints = vec![1 << 30, 1 << 30];
+    }
+    match import(&p.encode_to_vec(), &params, &opts()) {
+        Err(Error::Unsupported { ops }) => assert!(ops[0].contains("too large"), "{ops:?}"),
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+
+    // Adaptive pooling to a million bins per axis: refused before building the graph.
+    let (prog, params) = case_files("pool_adaptive_avg_nondiv", "legacy");
+    let p = set_ints(&prog, "pool2d", "ksize", &[1 << 20, 3]);
+    assert!(import(&p, &params, &opts()).is_err());
+}

@@ -71,3 +71,17 @@ proptest! {
         }
     }
 }
+
+/// Inputs that once crashed a fuzz target (tests/data/fuzz): each must now be an error.
+#[test]
+fn former_fuzz_crashes_are_errors() {
+    let dir = common::data_dir().join("fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let bytes = std::fs::read(e.path()).unwrap();
+        let r = import(&bytes, &[], &ImportOptions::default());
+        assert!(r.is_err(), "{} was accepted", e.path().display());
+        n += 1;
+    }
+    assert!(n > 0);
+}

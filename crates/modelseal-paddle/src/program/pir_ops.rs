@@ -61,8 +61,7 @@ fn form(name: &str) -> Option<Form> {
         "floor_divide" => binary("elementwise_floordiv"),
         "remainder" => binary("elementwise_mod"),
         "equal" | "not_equal" | "greater_than" | "greater_equal" | "less_than" | "less_equal"
-        | "logical_and" | "logical_or" | "logical_xor" | "bitwise_and" | "bitwise_or"
-        | "bitwise_xor" => binary(name),
+        | "logical_and" | "logical_or" | "logical_xor" => binary(name),
         "arange" => f("range", &["Start", "End", "Step"], OUT, NONE),
         "argmax" => f("arg_max", &["X", "AxisTensor"], OUT, NONE),
         "argmin" => f("arg_min", &["X", "AxisTensor"], OUT, NONE),
@@ -143,7 +142,7 @@ fn form(name: &str) -> Option<Form> {
             OUT,
             &[("transpose_x", "trans_x"), ("transpose_y", "trans_y")],
         ),
-        "max" | "min" | "mean" | "sum" | "prod" | "all" | "any" | "amax" | "amin" => f(
+        "max" | "min" | "mean" | "sum" | "prod" | "all" | "any" => f(
             match name {
                 "max" => "reduce_max",
                 "min" => "reduce_min",
@@ -151,13 +150,22 @@ fn form(name: &str) -> Option<Form> {
                 "sum" => "reduce_sum",
                 "prod" => "reduce_prod",
                 "all" => "reduce_all",
-                "any" => "reduce_any",
-                "amax" => "reduce_amax",
-                _ => "reduce_amin",
+                _ => "reduce_any",
             },
             &["X", "DimTensor"],
             OUT,
             &[("keepdim", "keep_dim"), ("dtype", "out_dtype")],
+        ),
+        // amax/amin take their axes as an attribute.
+        "amax" | "amin" => f(
+            if name == "amax" {
+                "reduce_amax"
+            } else {
+                "reduce_amin"
+            },
+            X,
+            OUT,
+            &[("keepdim", "keep_dim"), ("axis", "dim")],
         ),
         "max_pool2d_with_index" => f(
             "max_pool2d_with_index",
@@ -207,7 +215,8 @@ fn form(name: &str) -> Option<Form> {
         "meshgrid" => f("meshgrid", X, OUT, NONE),
         "linspace" => f("linspace", &["Start", "Stop", "Num"], OUT, NONE),
         "one_hot" => f("one_hot_v2", &["X", "depth_tensor"], OUT, NONE),
-        "index_select" => f("index_select", &["X", "Index"], OUT, NONE),
+        "index_select" => f("index_select", &["X", "Index"], OUT, &[("axis", "dim")]),
+        "bmm" => f("bmm", XY, OUT, NONE),
         "masked_select" => f("masked_select", &["X", "Mask"], &["Y"], NONE),
         "nonzero" => f("where_index", &["Condition"], OUT, NONE),
         "multiclass_nms3" => f(

@@ -91,10 +91,20 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
                 .add("Elu", &[&x], &[&o], vec![a_float("alpha", alpha as f32)]);
         }
         "celu" => {
+            // max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), written out: tract's Celu differs.
             let (x, o) = x_out(op)?;
+            let t = ctx.dtype_or_f32(&x);
             let alpha = op.f64("alpha").unwrap_or(1.0);
-            ctx.g
-                .add("Celu", &[&x], &[&o], vec![a_float("alpha", alpha as f32)]);
+            let a = ctx.g.scalar(t, alpha);
+            let z = ctx.g.scalar(t, 0.0);
+            let one = ctx.g.scalar(t, 1.0);
+            let d = ctx.g.op("Div", &[&x, &a], vec![]);
+            let e = ctx.g.op("Exp", &[&d], vec![]);
+            let e = ctx.g.op("Sub", &[&e, &one], vec![]);
+            let e = ctx.g.op("Mul", &[&e, &a], vec![]);
+            let neg = ctx.g.op("Min", &[&e, &z], vec![]);
+            let pos = ctx.g.op("Max", &[&x, &z], vec![]);
+            ctx.g.add("Add", &[&pos, &neg], &[&o], vec![]);
         }
         "selu" => {
             let (x, o) = x_out(op)?;

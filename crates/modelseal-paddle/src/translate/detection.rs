@@ -256,6 +256,11 @@ fn prior_box(ctx: &mut Ctx, op: &Op) -> Result<()> {
     let clip = op.bool("clip").unwrap_or(true);
     let order = op.bool("min_max_aspect_ratios_order").unwrap_or(false);
     let offset = op.f64("offset").unwrap_or(0.5) as f32;
+    let per_cell = (ars.len() + 1) * min_sizes.len().max(1);
+    super::const_numel(op, &[fs[2], fs[3], per_cell as i64, 4])?;
+    if fs[2] == 0 || fs[3] == 0 {
+        return Err(bad(op, "empty feature map"));
+    }
     let (fh, fw) = (fs[2] as usize, fs[3] as usize);
     let (ih, iw) = (is[2] as f32, is[3] as f32);
     let (sw, sh) = (

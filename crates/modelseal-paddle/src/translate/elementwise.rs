@@ -71,9 +71,6 @@ pub(crate) fn emit(ctx: &mut Ctx, op: &Op) -> Result<bool> {
         "greater_equal" => "GreaterOrEqual",
         "less_than" => "Less",
         "less_equal" => "LessOrEqual",
-        "bitwise_and" => "BitwiseAnd",
-        "bitwise_or" => "BitwiseOr",
-        "bitwise_xor" => "BitwiseXor",
         _ => "",
     };
     if !arith.is_empty() {

@@ -85,7 +85,9 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
                 Attr::Bools(v) => Vals::I(v.iter().map(|&b| b as i64).collect()),
                 _ => return None,
             };
-            let n: i64 = dims.iter().product();
+            let n = dims
+                .iter()
+                .try_fold(1i64, |a, &d| if d < 0 { None } else { a.checked_mul(d) })?;
             let len = match &vals {
                 Vals::I(v) => v.len(),
                 Vals::F(v) => v.len(),
@@ -200,7 +202,7 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
             }
             let v: Vec<i64> = cs.iter().flat_map(ints_of).collect();
             Some(Const {
-                dtype: cs[0].dtype,
+                dtype: cs.first()?.dtype,
                 dims: vec![v.len() as i64],
                 vals: Vals::I(v),
             })
@@ -216,7 +218,7 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
             }
             let v: Vec<i64> = cs.iter().flat_map(ints_of).collect();
             Some(Const {
-                dtype: cs[0].dtype,
+                dtype: cs.first()?.dtype,
                 dims: vec![v.len() as i64],
                 vals: Vals::I(v),
             })
@@ -225,7 +227,10 @@ fn fold(ctx: &Ctx, op: &Op) -> Option<Const> {
             let c = input("X")?;
             let out = op.output("Out")?;
             let dims = ctx.prog.var(out).and_then(|v| v.shape.clone())?;
-            if dims.iter().any(|&d| d < 0) || dims.iter().product::<i64>() as usize != c.len() {
+            let n = dims
+                .iter()
+                .try_fold(1i64, |a, &d| if d < 0 { None } else { a.checked_mul(d) })?;
+            if n as usize != c.len() {
                 return None;
             }
             Some(Const { dims, ..c })

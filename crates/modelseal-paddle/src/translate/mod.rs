@@ -273,11 +273,38 @@ impl<'a> Ctx<'a> {
 /// Normalizes a possibly negative axis against a rank.
 pub(crate) fn axis(op: &Op, a: i64, rank: usize) -> Result<i64> {
     let r = rank as i64;
-    let n = if a < 0 { a + r } else { a };
-    if n < 0 || (n >= r && r > 0) {
+    let n = if a < 0 { a.saturating_add(r) } else { a };
+    if n < 0 || n >= r {
         return Err(bad(op, format!("axis {a} out of range for rank {rank}")));
     }
     Ok(n)
+}
+
+/// The most elements a constant the translator builds may have (a hostile program must not
+/// make the importer allocate more than this for it).
+pub(crate) const MAX_CONST_ELEMS: i64 = 1 << 24;
+
+/// Checked element count of `dims` (all >= 0), refused above [`MAX_CONST_ELEMS`].
+pub(crate) fn const_numel(op: &Op, dims: &[i64]) -> Result<i64> {
+    let mut n: i64 = 1;
+    for &d in dims {
+        if d < 0 {
+            return Err(bad(op, format!("negative dimension in {dims:?}")));
+        }
+        n = n
+            .checked_mul(d)
+            .filter(|&n| n <= MAX_CONST_ELEMS)
+            .ok_or_else(|| unsupported(format!("{}(constant of {dims:?}: too large)", op.ty)))?;
+    }
+    Ok(n)
+}
+
+/// Window/stride/dilation values: positive and of sane size.
+pub(crate) fn positive(op: &Op, what: &str, v: &[i64]) -> Result<()> {
+    if v.iter().any(|&x| !(1..=1 << 20).contains(&x)) {
+        return Err(bad(op, format!("{what} {v:?} must be positive")));
+    }
+    Ok(())
 }
 
 /// Lowers one operator; `Ok(false)` when no family knows its type.

@@ -1,7 +1,7 @@
 //! Convolutions (grouped, depthwise, dilated, transposed), normalizations, pooling (plain,
 //! global, adaptive), dropout in inference form and embeddings.
 
-use super::{bad, unsupported, Ctx};
+use super::{bad, const_numel, positive, unsupported, Ctx};
 use crate::error::Result;
 use crate::graph::{a_float, a_int, a_ints, a_str};
 use crate::ir::Op;
@@ -52,8 +52,10 @@ fn same_pads(in_hw: &[i64], k: &[i64], s: &[i64]) -> Option<Vec<i64>> {
         if n < 0 {
             return None;
         }
-        let o = (n + s[i] - 1) / s[i];
-        let total = ((o - 1) * s[i] + k[i] - n).max(0);
+        let (n, s, k) = (n as i128, s[i] as i128, k[i] as i128);
+        let o = (n + s - 1) / s;
+        let total = ((o - 1) * s + k - n).max(0);
+        let total = i64::try_from(total).ok()?;
         begin.push(total / 2);
         end.push(total - total / 2);
     }
@@ -99,6 +101,12 @@ fn conv(ctx: &mut Ctx, op: &Op) -> Result<()> {
     let strides = op.ints("strides").unwrap_or_else(|| vec![1, 1]);
     let mut dilations = op.ints("dilations").unwrap_or_else(|| vec![1, 1]);
     let groups = op.i64("groups").unwrap_or(1).max(1);
+    positive(op, "kernel", &k)?;
+    positive(op, "strides", &strides)?;
+    positive(op, "dilations", &dilations)?;
+    if strides.len() != 2 || dilations.len() != 2 {
+        return Err(bad(op, "strides and dilations need two values"));
+    }
     let nhwc = is_nhwc(op, "data_format");
     let in_shape = ctx.shape(&x).unwrap_or_default();
     let in_hw: Vec<i64> = if nhwc {
@@ -151,6 +159,12 @@ fn conv_transpose(ctx: &mut Ctx, op: &Op) -> Result<()> {
     let k = [wshape[2], wshape[3]];
     let s = op.ints("strides").unwrap_or_else(|| vec![1, 1]);
     let d = op.ints("dilations").unwrap_or_else(|| vec![1, 1]);
+    positive(op, "kernel", &k)?;
+    positive(op, "strides", &s)?;
+    positive(op, "dilations", &d)?;
+    if s.len() != 2 || d.len() != 2 {
+        return Err(bad(op, "strides and dilations need two values"));
+    }
     let groups = op.i64("groups").unwrap_or(1).max(1);
     let pads = match op.str("padding_algorithm").unwrap_or("EXPLICIT") {
         "VALID" => vec![0, 0, 0, 0],
@@ -173,14 +187,18 @@ fn conv_transpose(ctx: &mut Ctx, op: &Op) -> Result<()> {
                     op.ty
                 )));
             }
-            let natural = (n - 1) * s[i] - pads[i] - pads[i + 2] + d[i] * (k[i] - 1) + 1;
-            let extra = size[i] - natural;
-            if extra < 0 || extra >= s[i].max(d[i]) {
+            // i128: sizes and attributes of a hostile program must not overflow.
+            let w = |v: i64| v as i128;
+            let natural =
+                (w(n) - 1) * w(s[i]) - w(pads[i]) - w(pads[i + 2]) + w(d[i]) * (w(k[i]) - 1) + 1;
+            let extra = w(size[i]) - natural;
+            if extra < 0 || extra >= w(s[i].max(d[i])) {
                 return Err(bad(
                     op,
                     format!("output_size {size:?} unreachable from input {shape:?}"),
                 ));
             }
+            let extra = extra as i64;
             p.push(extra);
         }
         out_pad = p;
@@ -209,7 +227,10 @@ fn conv_transpose(ctx: &mut Ctx, op: &Op) -> Result<()> {
 fn param_or(ctx: &mut Ctx, op: &Op, name: &str, c: i64, value: f32) -> Result<String> {
     match op.input(name) {
         Some(p) => Ok(p.to_string()),
-        None if c > 0 => Ok(ctx.g.f32s(&vec![value; c as usize], &[c])),
+        None if c > 0 => {
+            let n = const_numel(op, &[c])?;
+            Ok(ctx.g.f32s(&vec![value; n as usize], &[c]))
+        }
         None => Err(unsupported(format!(
             "{}(no {name} and unknown channel count)",
             op.ty
@@ -254,7 +275,7 @@ fn layer_norm(ctx: &mut Ctx, op: &Op) -> Result<()> {
     if norm_dims.iter().any(|&d| d < 0) {
         return Err(unsupported("layer_norm(dynamic normalized dims)"));
     }
-    let n: i64 = norm_dims.iter().product();
+    let n = const_numel(op, norm_dims)?;
     let scale = param_or(ctx, op, "Scale", n, 1.0)?;
     let bias = param_or(ctx, op, "Bias", n, 0.0)?;
     let s = ctx.g.i64s(norm_dims);
@@ -304,6 +325,7 @@ fn group_norm(ctx: &mut Ctx, op: &Op) -> Result<()> {
     // [N, G, -1] -> instance norm over each group -> back to x's shape -> per-channel affine.
     let s = ctx.g.i64s(&[0, groups, -1]);
     let r = ctx.g.op("Reshape", &[&x, &s], vec![]);
+    const_numel(op, &[groups])?;
     let ones = ctx.g.f32s(&vec![1.0; groups as usize], &[groups]);
     let zeros = ctx.g.f32s(&vec![0.0; groups as usize], &[groups]);
     let n = ctx.g.op(
@@ -398,6 +420,9 @@ fn pool(ctx: &mut Ctx, op: &Op, force: Option<&str>) -> Result<()> {
     } else {
         ksize
     };
+    if ksize.len() != 2 {
+        return Err(bad(op, format!("ksize {ksize:?}")));
+    }
     let shape = ctx
         .shape(op.input("X").unwrap_or_default())
         .unwrap_or_default();
@@ -428,6 +453,11 @@ fn pool(ctx: &mut Ctx, op: &Op, force: Option<&str>) -> Result<()> {
         adaptive_pool(ctx, op, &x, &in_hw, &ksize, is_max)?
     } else {
         let strides = op.ints("strides").unwrap_or_else(|| vec![1, 1]);
+        positive(op, "ksize", &ksize)?;
+        positive(op, "strides", &strides)?;
+        if strides.len() != 2 {
+            return Err(bad(op, format!("strides {strides:?}")));
+        }
         let mut attrs = vec![
             a_ints("kernel_shape", &ksize),
             a_ints("strides", &strides),
@@ -474,6 +504,13 @@ fn adaptive_pool(
             op.ty
         )));
     }
+    // Output bins become graph nodes: keep their number sane.
+    if out_hw.iter().any(|&o| o > 4096) || in_hw.contains(&0) {
+        return Err(unsupported(format!(
+            "{}(adaptive output {out_hw:?} from {in_hw:?})",
+            op.ty
+        )));
+    }
     if in_hw.iter().any(|&d| d < 0) {
         return Ok(adaptive_pool_dynamic(ctx, x, out_hw, is_max));
     }
@@ -496,8 +533,8 @@ fn adaptive_pool(
         let (n, m) = (in_hw[i], out_hw[i]);
         let mut parts = Vec::new();
         for b in 0..m {
-            let start = (b * n) / m;
-            let end = ((b + 1) * n + m - 1) / m;
+            let start = (b as i128 * n as i128 / m as i128) as i64;
+            let end = (((b + 1) as i128 * n as i128 + m as i128 - 1) / m as i128) as i64;
             let s = ctx.g.i64s(&[start]);
             let e = ctx.g.i64s(&[end]);
             let a = ctx.g.i64s(&[axis]);

@@ -77,6 +77,9 @@ fn pad3d(ctx: &mut Ctx, op: &Op) -> Result<()> {
         end[*dim] = z;
     }
     let mode = op.str("mode").unwrap_or("constant").to_string();
+    if p.iter().any(|&v| !(0..=1 << 16).contains(&v)) {
+        return Err(unsupported(format!("pad3d(paddings {p:?})")));
+    }
     match mode.as_str() {
         "constant" => {
             let mut pads = begin;

@@ -441,10 +441,7 @@ fn fill_constant(ctx: &mut Ctx, op: &Op) -> Result<()> {
             if shape.iter().any(|&d| d < 0) {
                 return Err(bad(op, format!("shape {shape:?}")));
             }
-            let n: i64 = shape.iter().product();
-            if n > 1 << 24 {
-                return Err(unsupported("fill_constant(more than 16M elements)"));
-            }
+            let n = super::const_numel(op, &shape)?;
             let vals = if t.is_float() {
                 super::Vals::F(vec![value; n as usize])
             } else {
@@ -496,7 +493,11 @@ fn split(ctx: &mut Ctx, op: &Op) -> Result<()> {
         if d < 0 {
             return Err(unsupported("split(-1 section on a dynamic axis)"));
         }
-        let known: i64 = sections.iter().filter(|&&s| s >= 0).sum();
+        let known = sections
+            .iter()
+            .filter(|&&s| s >= 0)
+            .try_fold(0i64, |a, &s| a.checked_add(s))
+            .ok_or_else(|| bad(op, format!("sections {sections:?}")))?;
         sections[p] = d - known;
     }
     if sections.len() != outs.len() {
