@@ -4,7 +4,7 @@ use super::{Cli, Command};
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use modelseal::{Key, ModelDir, OpenOptions, OutputFormat, SealOptions, Storage};
-use modelseal_cli::{progress_bar, UsageError};
+use modelseal_cli::{note, progress_bar, UsageError};
 use std::path::Path;
 
 /// Uses the key given, or generates one and hands it out once (stdout, or `key_out`).
@@ -29,7 +29,7 @@ fn announce_key(key: &Key, generated: bool, key_out: Option<&Path>) {
         return;
     }
     match key_out {
-        Some(p) => eprintln!("generated a new key and wrote it to {}", p.display()),
+        Some(p) => note!("generated a new key and wrote it to {}", p.display()),
         None => {
             eprintln!("generated a new key; it is printed once below on stdout; keep it secret:");
             let _ = modelseal_cli::print_secret_line("", &key.to_base64());
@@ -62,7 +62,7 @@ fn seal_and_report(
     let members = seal_with_progress(&k, src, dst, opts)?;
     for m in &members {
         let how = if m.encrypted { "sealed" } else { "copied" };
-        eprintln!(
+        note!(
             "  {how:<6} {:<8} {:>12} bytes  {} -> {}",
             m.role.as_str(),
             m.size,
@@ -70,11 +70,11 @@ fn seal_and_report(
             m.file
         );
     }
-    eprintln!("{} members written to {}", members.len(), dst.display());
+    note!("{} members written to {}", members.len(), dst.display());
     if opts.format == OutputFormat::V2 {
         let id = OpenOptions::new().key(k.clone()).open(dst)?.seal_id();
         if let Some(id) = id {
-            eprintln!("sealing id: {id}");
+            note!("sealing id: {id}");
         }
     }
     announce_key(&k, generated, key_out);
@@ -102,7 +102,7 @@ pub(super) fn run(cmd: Command) -> Result<()> {
             match out {
                 Some(p) => {
                     modelseal::write_key_file(&p, &key)?;
-                    eprintln!("wrote a new key to {} (mode 0600)", p.display());
+                    note!("wrote a new key to {} (mode 0600)", p.display());
                 }
                 None => announce_key(&key, true, None),
             }
@@ -128,7 +128,7 @@ pub(super) fn run(cmd: Command) -> Result<()> {
                 modelseal::seal_file(&k, input, output, format, chunk_log2).with_context(|| {
                     format!("sealing {} into {}", input.display(), output.display())
                 })?;
-                eprintln!("sealed {} -> {}", input.display(), output.display());
+                note!("sealed {} -> {}", input.display(), output.display());
                 announce_key(&k, generated, key_out.as_deref());
                 return Ok(());
             }
@@ -201,7 +201,7 @@ pub(super) fn run(cmd: Command) -> Result<()> {
         Command::Decrypt { input, output, key } => {
             let k = key.require()?;
             let n = modelseal::decrypt_file(&k, &input, &output)?;
-            eprintln!(
+            note!(
                 "decrypted {} -> {} ({n} bytes of plaintext written to disk)",
                 input.display(),
                 output.display()

@@ -318,15 +318,7 @@ fn run(task: Task, args: &DeployArgs) -> anyhow::Result<usize> {
         std::fs::create_dir_all(d)
             .with_context(|| format!("cannot create save_dir {}", d.display()))?;
     }
-    let font = if task == Task::Detect && save_dir.is_some() {
-        let f = vis::load_font();
-        if f.is_none() {
-            eprintln!("{tool}: warning: no TrueType font found (set MODELSEAL_FONT or install fonts-dejavu-core); boxes are drawn without captions");
-        }
-        f
-    } else {
-        None
-    };
+    let font = (task == Task::Detect && save_dir.is_some()).then(vis::load_font);
     let threshold = args.threshold.unwrap_or_else(|| {
         pred.config()
             .det

@@ -197,9 +197,27 @@ pub fn warn_if_paddlex_v1(tool: &str, storage: modelseal::Storage) {
     }
 }
 
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `-q` asked for errors only.
+pub fn is_quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a status line on stderr, unless `-q` asked for errors only.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::is_quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 /// Logs to stderr at the level `-v`/`-q` ask for (warnings by default); `RUST_LOG` overrides.
 /// Nothing logged anywhere in the tools holds key material.
 pub fn init_logging(verbose: u8, quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",

@@ -30,29 +30,16 @@ pub fn color_map(n: usize) -> Vec<[u8; 3]> {
         .collect()
 }
 
-/// A caption font: `MODELSEAL_FONT`, else DejaVu Sans / Liberation Sans / Arial from the system.
-pub fn load_font() -> Option<FontVec> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("MODELSEAL_FONT") {
-        candidates.push(PathBuf::from(p));
-    }
-    for p in [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        "/Library/Fonts/Arial.ttf",
-        "/System/Library/Fonts/Supplemental/Arial.ttf",
-        "C:\\Windows\\Fonts\\arial.ttf",
-    ] {
-        candidates.push(PathBuf::from(p));
-    }
-    candidates.into_iter().find_map(|p| {
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| FontVec::try_from_vec(b).ok())
-    })
+/// The font of box captions: the TrueType file named by `MODELSEAL_FONT` when it is set and
+/// loads, else DejaVu Sans, embedded in the library (so captions look the same everywhere).
+pub fn load_font() -> FontVec {
+    std::env::var_os("MODELSEAL_FONT")
+        .and_then(|p| std::fs::read(PathBuf::from(p)).ok())
+        .and_then(|b| FontVec::try_from_vec(b).ok())
+        .unwrap_or_else(|| {
+            FontVec::try_from_vec(dejavu::sans::regular().to_vec())
+                .expect("the embedded DejaVu Sans parses")
+        })
 }
 
 /// An RGB canvas.
@@ -141,13 +128,25 @@ impl Canvas {
         let img =
             image::RgbImage::from_raw(self.width as u32, self.height as u32, self.rgb.clone())
                 .expect("canvas size matches");
-        save_atomic(path, |p| {
-            image::DynamicImage::ImageRgb8(img)
-                .save_with_format(p, format_of(path))
-                .map_err(|e| e.to_string())
+        save_atomic(path, |p| match format_of(path) {
+            // JPEG pictures at quality 95 (the image crate's default is 75).
+            image::ImageFormat::Jpeg => {
+                let f = std::fs::File::create(p).map_err(|e| e.to_string())?;
+                let mut w = std::io::BufWriter::new(f);
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, JPEG_QUALITY)
+                    .encode_image(&img)
+                    .map_err(|e| e.to_string())?;
+                std::io::Write::flush(&mut w).map_err(|e| e.to_string())
+            }
+            format => image::DynamicImage::ImageRgb8(img)
+                .save_with_format(p, format)
+                .map_err(|e| e.to_string()),
         })
     }
 }
+
+/// Quality of JPEG pictures.
+pub const JPEG_QUALITY: u8 = 95;
 
 fn format_of(path: &Path) -> image::ImageFormat {
     image::ImageFormat::from_path(path).unwrap_or(image::ImageFormat::Png)
