@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::backend::{Tensor, TensorData};
 use crate::config::Nms;
+use crate::image::resize_plane_nearest;
 use crate::transforms::{Prepared, Step};
 
 /// One classification result.
@@ -237,22 +238,6 @@ pub fn picodet(
         }
     }
     Ok(out)
-}
-
-/// Nearest-neighbour resize of a one-byte-per-pixel plane, as OpenCV's `INTER_NEAREST`.
-pub fn resize_plane_nearest(src: &[u8], sw: usize, sh: usize, dw: usize, dh: usize) -> Vec<u8> {
-    let fx = sw as f64 / dw as f64;
-    let fy = sh as f64 / dh as f64;
-    let xs: Vec<usize> = (0..dw)
-        .map(|x| ((x as f64 * fx).floor() as usize).min(sw - 1))
-        .collect();
-    let mut out = Vec::with_capacity(dw * dh);
-    for y in 0..dh {
-        let sy = ((y as f64 * fy).floor() as usize).min(sh - 1);
-        let row = &src[sy * sw..(sy + 1) * sw];
-        out.extend(xs.iter().map(|&x| row[x]));
-    }
-    out
 }
 
 /// Turns a segmentation output for image `n` of the batch into a label map at the network
