@@ -131,24 +131,33 @@ pub trait Backend: Send {
 /// Builds a backend from model bytes held in memory. `model` names the member for errors.
 pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.kind {
-        BackendKind::OnnxRuntime => Ok(Box::new(onnxruntime::OrtBackend::load(
-            model_bytes,
-            model,
-            opts,
-        )?)),
+        BackendKind::OnnxRuntime => load_ort(model_bytes, model, opts),
         BackendKind::Tract => load_tract(model_bytes, model, opts),
         BackendKind::Auto => {
-            if onnxruntime::find_library().is_some() {
-                Ok(Box::new(onnxruntime::OrtBackend::load(
-                    model_bytes,
-                    model,
-                    opts,
-                )?))
+            if cfg!(feature = "onnxruntime") && onnxruntime::find_library().is_some() {
+                load_ort(model_bytes, model, opts)
             } else {
                 load_tract(model_bytes, model, opts)
             }
         }
     }
+}
+
+#[cfg(feature = "onnxruntime")]
+fn load_ort(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
+    Ok(Box::new(onnxruntime::OrtBackend::load(
+        model_bytes,
+        model,
+        opts,
+    )?))
+}
+
+#[cfg(not(feature = "onnxruntime"))]
+fn load_ort(_: &[u8], _: &str, _: &BackendOptions) -> Result<Box<dyn Backend>> {
+    Err(Error::BackendUnavailable {
+        backend: "onnxruntime",
+        message: "this build has no ONNX Runtime backend (feature `onnxruntime` is off)".into(),
+    })
 }
 
 #[cfg(feature = "tract")]
@@ -170,6 +179,6 @@ fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<
 fn load_tract(_: &[u8], _: &str, _: &BackendOptions) -> Result<Box<dyn Backend>> {
     Err(Error::BackendUnavailable {
         backend: "tract",
-        message: "this build has no tract backend (feature `tract` is off) and ONNX Runtime was not found; set ORT_DYLIB_PATH".into(),
+        message: "this build has no tract backend (feature `tract` is off); use --backend onnxruntime (set ORT_DYLIB_PATH if its library is not found)".into(),
     })
 }
