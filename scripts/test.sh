@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what they need, then format, lint,
 # the independent format-vector check, the whole workspace's tests (real models, ONNX Runtime, tract),
-# and the C ABI checks (header diff, C programs, valgrind).
+# the C ABI checks (header diff, C programs, valgrind), and the `modelseal serve` tests with the
+# real tritonclient/kserve clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,4 +11,5 @@ cargo clippy --workspace --all-targets -- -D warnings
 python3 scripts/check_vectors.py tests/vectors
 cargo test --workspace --no-fail-fast
 scripts/check_ffi.sh
+scripts/test_serve.sh
 echo "scripts/test.sh: all checks passed"

@@ -259,6 +259,7 @@ pub(super) fn run(cmd: Command) -> Result<()> {
         Command::Classify(_)
         | Command::Detect(_)
         | Command::Segment(_)
+        | Command::Serve(_)
         | Command::Completions { .. } => unreachable!("handled in main"),
     }
 }

@@ -152,6 +152,8 @@ enum Command {
     /// Segment images with a (sealed) model directory; PaddleX `segmenter` flags.
     #[command(after_help = deploy_cli::AFTER_HELP)]
     Segment(DeployArgs),
+    /// Serve (sealed) models over the Open Inference Protocol (KServe v2): REST and gRPC.
+    Serve(modelseal_serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions {
         /// The shell.
@@ -173,23 +175,30 @@ fn main() -> ExitCode {
         argv.get(1).and_then(|a| a.to_str()),
         Some("classify" | "detect" | "segment")
     );
-    if deploy {
+    let serving = argv.get(1).and_then(|a| a.to_str()) == Some("serve");
+    if deploy || serving {
         if let Err(e) = modelseal_cli::process::harden() {
             eprintln!("modelseal: error: cannot make the process non-dumpable: {e}");
             return ExitCode::from(modelseal_cli::exit::FAILURE);
         }
         modelseal_cli::process::quiet_onnxruntime();
-        argv = deploy_cli::normalise(argv, 2);
+        if deploy {
+            argv = deploy_cli::normalise(argv, 2);
+        }
     }
     let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => return deploy_cli::clap_exit(e),
     };
-    modelseal_cli::init_logging(cli.verbose, cli.quiet);
+    if !matches!(cli.command, Command::Serve(_)) {
+        modelseal_cli::init_logging(cli.verbose, cli.quiet);
+    }
     if deploy {
         modelseal_cli::process::log_dumpable();
     }
     match cli.command {
+        // The server sets up its own logging (text or JSON).
+        Command::Serve(args) => serve(args),
         Command::Classify(a) => deploy_cli::run_task(Task::Classify, &a),
         Command::Detect(a) => deploy_cli::run_task(Task::Detect, &a),
         Command::Segment(a) => deploy_cli::run_task(Task::Segment, &a),
@@ -206,5 +215,35 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => report("modelseal", &e),
         },
+    }
+}
+
+/// Runs `modelseal serve` with the key of every other command (`--key-file`, `MODELSEAL_KEY_FILE`,
+/// `MODELSEAL_KEY` taken out of the environment, `--key`); start-up failures map to the usual exit codes.
+fn serve(args: modelseal_serve::ServeArgs) -> ExitCode {
+    use modelseal_cli::exit;
+    use modelseal_serve::ServeErrorKind as K;
+    let keys = KeyArgs {
+        key_file: args.key_file.clone(),
+        key: args.key.clone(),
+    };
+    let key = match keys.resolve() {
+        Ok(k) => k,
+        Err(e) => return report("modelseal serve", &e),
+    };
+    match modelseal_serve::run(args, key) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = match e.kind() {
+                K::Usage => exit::USAGE,
+                K::Io => exit::IO,
+                K::WrongKey => exit::WRONG_KEY,
+                K::Integrity => exit::INTEGRITY,
+                K::Unsupported => exit::UNSUPPORTED,
+                _ => exit::FAILURE,
+            };
+            report("modelseal serve", &anyhow::Error::new(e));
+            ExitCode::from(code)
+        }
     }
 }

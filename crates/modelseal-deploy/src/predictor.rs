@@ -392,6 +392,25 @@ impl Predictor {
         Ok(self.infer(std::slice::from_ref(&p))?.remove(0))
     }
 
+    /// The model's own inputs (names, element types, declared shapes with `-1` for dynamic
+    /// dimensions), as the backend reports them.
+    pub fn model_inputs(&self) -> &[crate::backend::InputInfo] {
+        self.backend.inputs()
+    }
+
+    /// The model's own outputs, in model order (element type and shape as far as the backend
+    /// knows them).
+    pub fn model_outputs(&self) -> Vec<crate::backend::InputInfo> {
+        self.backend.output_infos()
+    }
+
+    /// Runs the model on tensors given by input name, without pre- or post-processing; the
+    /// outputs come back in model order (see [`Self::model_outputs`]). For serving a model's raw
+    /// view; the caller checks names, types and shapes against [`Self::model_inputs`].
+    pub fn run_tensors(&mut self, inputs: &[(String, Tensor)]) -> Result<Vec<Tensor>> {
+        self.backend.run(inputs)
+    }
+
     /// Raw model outputs for prepared inputs (for benchmarks and tests).
     pub fn run_raw(&mut self, p: &Prepared) -> Result<Vec<Tensor>> {
         let feeds = self.feed(&[p])?;

@@ -62,7 +62,7 @@ pub enum ElemType {
     Other,
 }
 
-/// A model input as declared by the model.
+/// A model input (or output) as declared by the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputInfo {
     /// Name.
@@ -124,6 +124,18 @@ pub trait Backend: Send {
     fn inputs(&self) -> &[InputInfo];
     /// The model's output names, in order.
     fn output_names(&self) -> &[String];
+    /// The model's outputs as declared by the model, in order (element type and shape as far as
+    /// the backend knows them; by default unknown: [`ElemType::Other`] and an empty shape).
+    fn output_infos(&self) -> Vec<InputInfo> {
+        self.output_names()
+            .iter()
+            .map(|n| InputInfo {
+                name: n.clone(),
+                elem: ElemType::Other,
+                shape: Vec::new(),
+            })
+            .collect()
+    }
     /// Runs the model; inputs are given by name, outputs come back in model order.
     fn run(&mut self, inputs: &[(String, Tensor)]) -> Result<Vec<Tensor>>;
 }

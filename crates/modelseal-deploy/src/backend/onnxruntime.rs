@@ -167,6 +167,27 @@ mod session {
         session: Session,
         inputs: Vec<InputInfo>,
         outputs: Vec<String>,
+        output_infos: Vec<InputInfo>,
+    }
+
+    fn value_info(name: &str, dtype: &ValueType) -> InputInfo {
+        let (elem, shape) = match dtype {
+            ValueType::Tensor { ty, shape, .. } => (
+                match ty {
+                    TensorElementType::Float32 => ElemType::F32,
+                    TensorElementType::Int32 => ElemType::I32,
+                    TensorElementType::Int64 => ElemType::I64,
+                    _ => ElemType::Other,
+                },
+                shape.iter().copied().collect(),
+            ),
+            _ => (ElemType::Other, Vec::new()),
+        };
+        InputInfo {
+            name: name.to_string(),
+            elem,
+            shape,
+        }
     }
 
     impl OrtBackend {
@@ -230,35 +251,23 @@ mod session {
             let inputs = session
                 .inputs()
                 .iter()
-                .map(|o| {
-                    let (elem, shape) = match o.dtype() {
-                        ValueType::Tensor { ty, shape, .. } => (
-                            match ty {
-                                TensorElementType::Float32 => ElemType::F32,
-                                TensorElementType::Int32 => ElemType::I32,
-                                TensorElementType::Int64 => ElemType::I64,
-                                _ => ElemType::Other,
-                            },
-                            shape.iter().copied().collect(),
-                        ),
-                        _ => (ElemType::Other, Vec::new()),
-                    };
-                    InputInfo {
-                        name: o.name().to_string(),
-                        elem,
-                        shape,
-                    }
-                })
+                .map(|o| value_info(o.name(), o.dtype()))
                 .collect();
             let outputs = session
                 .outputs()
                 .iter()
                 .map(|o| o.name().to_string())
                 .collect();
+            let output_infos = session
+                .outputs()
+                .iter()
+                .map(|o| value_info(o.name(), o.dtype()))
+                .collect();
             Ok(OrtBackend {
                 session,
                 inputs,
                 outputs,
+                output_infos,
             })
         }
     }
@@ -272,6 +281,9 @@ mod session {
         }
         fn output_names(&self) -> &[String] {
             &self.outputs
+        }
+        fn output_infos(&self) -> Vec<InputInfo> {
+            self.output_infos.clone()
         }
         fn run(&mut self, inputs: &[(String, Tensor)]) -> Result<Vec<Tensor>> {
             let mut values: Vec<(String, ort::session::SessionInputValue<'_>)> =

@@ -28,6 +28,7 @@ pub struct TractBackend {
     model_name: String,
     inputs: Vec<InputInfo>,
     outputs: Vec<String>,
+    output_infos: Vec<InputInfo>,
     plans: HashMap<Vec<Vec<usize>>, Plan>,
     /// tract's kernels run on this pool (`--thread_num` > 1), else on the calling thread.
     executor: Executor,
@@ -60,6 +61,19 @@ impl TractBackend {
                 model: model.to_string(),
                 message: e.to_string(),
             })?;
+        let info = |name: String, fact: &InferenceFact| {
+            let elem = match fact.datum_type.concretize() {
+                Some(DatumType::F32) => ElemType::F32,
+                Some(DatumType::I32) => ElemType::I32,
+                Some(DatumType::I64) => ElemType::I64,
+                _ => ElemType::Other,
+            };
+            let shape = match fact.shape.concretize() {
+                Some(dims) => dims.iter().map(|d| d.to_i64().unwrap_or(-1)).collect(),
+                None => Vec::new(),
+            };
+            InputInfo { name, elem, shape }
+        };
         let mut inputs = Vec::new();
         for (i, o) in parsed
             .input_outlets()
@@ -69,34 +83,30 @@ impl TractBackend {
         {
             let name = parsed.node(o.node).name.clone();
             let fact = parsed.input_fact(i).map_err(|e| err(e.to_string()))?;
-            let elem = match fact.datum_type.concretize() {
-                Some(DatumType::F32) | None => ElemType::F32,
-                Some(DatumType::I32) => ElemType::I32,
-                Some(DatumType::I64) => ElemType::I64,
-                _ => ElemType::Other,
-            };
-            let shape = match fact.shape.concretize() {
-                Some(dims) => dims.iter().map(|d| d.to_i64().unwrap_or(-1)).collect(),
-                None => Vec::new(),
-            };
-            inputs.push(InputInfo { name, elem, shape });
+            let mut input = info(name, fact);
+            // An input of unknown type is fed as float32.
+            if fact.datum_type.concretize().is_none() {
+                input.elem = ElemType::F32;
+            }
+            inputs.push(input);
         }
-        let outputs = parsed
-            .output_outlets()
-            .map_err(|e| err(e.to_string()))?
-            .iter()
-            .map(|o| {
-                parsed
-                    .outlet_label(*o)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| parsed.node(o.node).name.clone())
-            })
-            .collect();
+        let mut outputs = Vec::new();
+        let mut output_infos = Vec::new();
+        for o in parsed.output_outlets().map_err(|e| err(e.to_string()))? {
+            let name = parsed
+                .outlet_label(*o)
+                .map(str::to_string)
+                .unwrap_or_else(|| parsed.node(o.node).name.clone());
+            let fact = parsed.outlet_fact(*o).map_err(|e| err(e.to_string()))?;
+            output_infos.push(info(name.clone(), fact));
+            outputs.push(name);
+        }
         Ok(TractBackend {
             model: parsed,
             model_name: model.to_string(),
             inputs,
             outputs,
+            output_infos,
             plans: HashMap::new(),
             executor,
         })
@@ -135,6 +145,9 @@ impl Backend for TractBackend {
     }
     fn output_names(&self) -> &[String] {
         &self.outputs
+    }
+    fn output_infos(&self) -> Vec<InputInfo> {
+        self.output_infos.clone()
     }
     fn run(&mut self, inputs: &[(String, T)]) -> Result<Vec<T>> {
         let mut ordered: Vec<(usize, Tensor)> = Vec::new();

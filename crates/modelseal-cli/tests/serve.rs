@@ -1,0 +1,439 @@
+//! `modelseal serve` end to end on the committed tiny segmentation model with the tract backend
+//! (no ONNX Runtime, no Python): start-up refusals and their exit codes, health, metadata of both
+//! views, inference with JSON and binary tensors, protocol errors, metrics and SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use modelseal::{Key, SealOptions};
+use serde_json::{json, Value};
+
+fn tiny_model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../modelseal-deploy/tests/data/seg_argmax")
+}
+
+/// A 24-bit BMP of `w` x `h` pixels (a gradient), written by hand.
+fn bmp(w: u32, h: u32) -> Vec<u8> {
+    let row = (w * 3).div_ceil(4) * 4;
+    let size = 54 + row * h;
+    let mut b = Vec::with_capacity(size as usize);
+    b.extend_from_slice(b"BM");
+    b.extend_from_slice(&size.to_le_bytes());
+    b.extend_from_slice(&[0; 4]);
+    b.extend_from_slice(&54u32.to_le_bytes());
+    b.extend_from_slice(&40u32.to_le_bytes());
+    b.extend_from_slice(&(w as i32).to_le_bytes());
+    b.extend_from_slice(&(h as i32).to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&24u16.to_le_bytes());
+    b.extend_from_slice(&[0; 24]);
+    for y in 0..h {
+        for x in 0..w {
+            b.extend_from_slice(&[(x * 7) as u8, (y * 5) as u8, ((x + y) * 3) as u8]);
+        }
+        b.resize(b.len() + (row - w * 3) as usize, 0);
+    }
+    b
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    events: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Server {
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Result<Server, (i32, String)> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelseal"));
+        cmd.args([
+            "serve",
+            "--backend",
+            "tract",
+            "--http-port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .args(args)
+        .env_remove("MODELSEAL_KEY")
+        .env_remove("MODELSEAL_KEY_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let v = serde_json::from_str(&line).unwrap_or(Value::String(line));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(v) => {
+                    let listening = v["message"] == "listening";
+                    seen.push(v);
+                    if listening {
+                        let port = seen.last().unwrap()["http_port"].as_u64().unwrap() as u16;
+                        return Ok(Server {
+                            child,
+                            port,
+                            events: rx,
+                            seen,
+                        });
+                    }
+                }
+                Err(_) => {
+                    let status = child.wait().unwrap();
+                    let text: Vec<String> = seen.iter().map(|v| v.to_string()).collect();
+                    return Err((status.code().unwrap_or(-1), text.join("\n")));
+                }
+            }
+        }
+    }
+
+    fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        // A refused body may close the connection before it is all sent: that is fine here.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header block");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let hdrs = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, hdrs, raw[split + 4..].to_vec())
+    }
+
+    fn json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let b = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let (status, _, out) = self.http(
+            method,
+            path,
+            &[("content-type", "application/json".into())],
+            &b,
+        );
+        (status, serde_json::from_slice(&out).unwrap_or(Value::Null))
+    }
+
+    /// SIGTERM, then the exit code and the `stopped` event.
+    fn stop(mut self) -> (i32, Value) {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        let mut stopped = Value::Null;
+        for v in self.seen.drain(..).chain(self.events.try_iter()) {
+            if v["message"] == "stopped" {
+                stopped = v;
+            }
+        }
+        while let Ok(v) = self.events.recv_timeout(Duration::from_secs(5)) {
+            if v["message"] == "stopped" {
+                stopped = v;
+            }
+        }
+        (code, stopped)
+    }
+}
+
+fn image_request(images: &[Vec<u8>]) -> Value {
+    use base64::Engine;
+    let data: Vec<String> = images
+        .iter()
+        .map(|i| base64::engine::general_purpose::STANDARD.encode(i))
+        .collect();
+    json!({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [images.len()], "data": data}]})
+}
+
+#[test]
+fn a_plain_model_is_served_over_rest_with_json_and_binary_tensors() {
+    let dir = tiny_model();
+    let s = Server::start(
+        &[
+            "--model",
+            &format!("seg={}", dir.display()),
+            "--max-body-bytes",
+            "200000",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        s.json("GET", "/v2/health/live", &Value::Null),
+        (200, json!({"live": true}))
+    );
+    assert_eq!(
+        s.json("GET", "/v2/health/ready", &Value::Null),
+        (200, json!({"ready": true}))
+    );
+    let (st, md) = s.json("GET", "/v2", &Value::Null);
+    assert_eq!(st, 200);
+    assert_eq!(md["name"], "modelseal");
+    let (st, md) = s.json("GET", "/v2/models/seg", &Value::Null);
+    assert_eq!(st, 200);
+    assert_eq!(
+        md["inputs"],
+        json!([{"name": "image", "datatype": "BYTES", "shape": [-1]}])
+    );
+    assert_eq!(md["outputs"][0]["name"], "label_map");
+    assert_eq!(md["versions"], json!(["1"]));
+    let (st, raw) = s.json("GET", "/v2/models/seg-raw/versions/1", &Value::Null);
+    assert_eq!(st, 200);
+    assert!(raw["platform"].as_str().unwrap().starts_with("tract"));
+    assert_eq!(s.json("GET", "/v2/models/seg/ready", &Value::Null).0, 200);
+    assert_eq!(
+        s.json("GET", "/v2/models/seg/versions/2/ready", &Value::Null)
+            .0,
+        404
+    );
+
+    // JSON: images as base64 text; the label map comes back at the original size.
+    let (w, h) = (30u32, 20u32);
+    let img = bmp(w, h);
+    let (st, out) = s.json(
+        "POST",
+        "/v2/models/seg/infer",
+        &image_request(&[img.clone(), img.clone()]),
+    );
+    assert_eq!(st, 200, "{out}");
+    let o = &out["outputs"][0];
+    assert_eq!(o["name"], "label_map");
+    assert_eq!(o["datatype"], "UINT8");
+    assert_eq!(o["shape"], json!([2, h, w]));
+    let labels: Vec<u64> = o["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(labels.len(), (2 * w * h) as usize);
+    assert_eq!(labels[..(w * h) as usize], labels[(w * h) as usize..]);
+
+    // Binary: the same image as raw bytes, the answer as binary too.
+    let header = json!({
+        "parameters": {"binary_data_output": true},
+        "inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": img.len() + 4}}]
+    })
+    .to_string();
+    let mut body = header.clone().into_bytes();
+    body.extend_from_slice(&(img.len() as u32).to_le_bytes());
+    body.extend_from_slice(&img);
+    let (st, hdrs, out) = s.http(
+        "POST",
+        "/v2/models/seg/infer",
+        &[("inference-header-content-length", header.len().to_string())],
+        &body,
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&out));
+    let n: usize = hdrs
+        .iter()
+        .find(|(k, _)| k == "inference-header-content-length")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let head: Value = serde_json::from_slice(&out[..n]).unwrap();
+    assert_eq!(head["outputs"][0]["parameters"]["binary_data_size"], w * h);
+    let bin: Vec<u64> = out[n..].iter().map(|&b| b as u64).collect();
+    assert_eq!(bin, labels[..(w * h) as usize]);
+
+    // Errors in the protocol's form, and the server keeps serving.
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("/v2/models/seg/infer", b"{oops".to_vec(), 400),
+        ("/v2/models/seg/infer", json!({"inputs": [{"name": "image", "datatype": "FP32", "shape": [1], "data": [1.0]}]}).to_string().into_bytes(), 400),
+        ("/v2/models/seg/infer", json!({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1, 1], "data": ["aGk="]}]}).to_string().into_bytes(), 400),
+        ("/v2/models/seg/infer", image_request(&[b"not an image".to_vec()]).to_string().into_bytes(), 400),
+        ("/v2/models/seg/infer", image_request(&[bmp(4, 4), bmp(5, 4)]).to_string().into_bytes(), 400),
+        ("/v2/models/nope/infer", image_request(std::slice::from_ref(&img)).to_string().into_bytes(), 404),
+        ("/v2/models/seg/versions/9/infer", image_request(std::slice::from_ref(&img)).to_string().into_bytes(), 404),
+        ("/v2/models/seg/infer", vec![b' '; 300_000], 413),
+    ];
+    for (path, body, want) in cases {
+        let (st, _, out) = s.http(
+            "POST",
+            path,
+            &[("content-type", "application/json".into())],
+            &body,
+        );
+        assert_eq!(st, want, "{path}: {}", String::from_utf8_lossy(&out));
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+        assert_eq!(
+            s.json(
+                "POST",
+                "/v2/models/seg/infer",
+                &image_request(std::slice::from_ref(&img))
+            )
+            .0,
+            200
+        );
+    }
+    let (st, _, m) = s.http("GET", "/metrics", &[], b"");
+    assert_eq!(st, 200);
+    let m = String::from_utf8(m).unwrap();
+    assert!(
+        m.contains("modelseal_requests_total{model=\"seg\",protocol=\"rest\",outcome=\"success\"}"),
+        "{m}"
+    );
+    assert!(m.contains("outcome=\"too_large\""), "{m}");
+    assert!(m.contains("modelseal_batch_size_count{model=\"seg\"}"));
+
+    let (code, stopped) = s.stop();
+    assert_eq!(code, 0);
+    assert_eq!(stopped["accepted"], stopped["answered"], "{stopped}");
+}
+
+#[test]
+fn a_sealed_model_needs_its_key_and_a_key_needs_a_sealed_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = Key::generate().unwrap();
+    let key_file = tmp.path().join("key");
+    std::fs::write(&key_file, key.to_base64().as_bytes()).unwrap();
+    let wrong_file = tmp.path().join("wrong");
+    std::fs::write(&wrong_file, Key::generate().unwrap().to_base64().as_bytes()).unwrap();
+    let sealed = tmp.path().join("sealed");
+    let src = modelseal::OpenOptions::new().open(&tiny_model()).unwrap();
+    modelseal::seal_dir(&key, &src, &sealed, &SealOptions::default(), &|_| {}).unwrap();
+    let model = format!("seg={}", sealed.display());
+    let kf = key_file.display().to_string();
+
+    let err =
+        |args: &[&str], envs: &[(&str, &str)]| Server::start(args, envs).err().expect("refused");
+    let (code, log) = err(
+        &[
+            "--model",
+            &model,
+            "--key-file",
+            &wrong_file.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 4, "{log}");
+    let (code, log) = err(&["--model", &model], &[]);
+    assert_eq!(code, 2, "{log}");
+    let (code, log) = err(
+        &[
+            "--model",
+            &format!("seg={}", tiny_model().display()),
+            "--key-file",
+            &kf,
+        ],
+        &[],
+    );
+    assert_eq!(code, 6, "{log}");
+    let (code, _) = err(
+        &[
+            "--model",
+            &model,
+            "--key-file",
+            &kf,
+            "--seal-id",
+            &"ab".repeat(16),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    let (code, _) = err(
+        &[
+            "--model",
+            &model,
+            "--key-file",
+            &kf,
+            "--max-batch-size",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+
+    // Tampered member: integrity failure.
+    let tampered = tmp.path().join("tampered");
+    std::fs::create_dir(&tampered).unwrap();
+    for e in std::fs::read_dir(&sealed).unwrap() {
+        let e = e.unwrap();
+        let mut b = std::fs::read(e.path()).unwrap();
+        if e.file_name() != modelseal::MANIFEST_NAME && b.len() > 200 {
+            let i = b.len() - 20;
+            b[i] ^= 1;
+        }
+        std::fs::write(tampered.join(e.file_name()), b).unwrap();
+    }
+    let (code, log) = err(
+        &[
+            "--model",
+            &format!("seg={}", tampered.display()),
+            "--key-file",
+            &kf,
+        ],
+        &[],
+    );
+    assert_eq!(code, 5, "{log}");
+
+    // The right key, from MODELSEAL_KEY_FILE; the key never reaches the log.
+    let s = Server::start(&["--model", &model], &[("MODELSEAL_KEY_FILE", &kf)]).unwrap();
+    let (st, out) = s.json("POST", "/v2/models/seg/infer", &image_request(&[bmp(8, 6)]));
+    assert_eq!(st, 200, "{out}");
+    assert_eq!(out["outputs"][0]["shape"], json!([1, 6, 8]));
+    let opened = s
+        .seen
+        .iter()
+        .find(|v| v["message"] == "model opened and verified")
+        .unwrap()
+        .clone();
+    assert_eq!(opened["sealed"], true);
+    let key_text: String = (*key.to_base64()).clone();
+    assert!(s.seen.iter().all(|v| !v.to_string().contains(&key_text)));
+    let (code, stopped) = s.stop();
+    assert_eq!(code, 0);
+    assert_eq!(stopped["succeeded"], 1);
+}

@@ -1,0 +1,232 @@
+//! Start-up and shutdown: logging, hardening, the key, opening and verifying every model, the
+//! REST and gRPC listeners, and a graceful stop on SIGTERM/SIGINT that answers every accepted
+//! request before the process exits.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use modelseal_deploy::backend::BackendKind;
+use modelseal_deploy::BackendOptions;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::args::ServeArgs;
+use crate::batch::BatchPolicy;
+use crate::error::{ServeError, ServeErrorKind};
+use crate::metrics::Metrics;
+use crate::model::ServedModel;
+use crate::open::open_model;
+use crate::{grpc, harden, rest};
+
+fn init_logging(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("MODELSEAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // A second initialisation (tests starting several servers) keeps the first.
+    let _ = if format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.with_ansi(false).try_init()
+    };
+}
+
+fn io_error(what: String, e: std::io::Error) -> ServeError {
+    ServeError::with_source(ServeErrorKind::Io, format!("{what}: {e}"), e)
+}
+
+/// The models opened and started, closed again if a later one fails.
+struct Started(Vec<Arc<ServedModel>>);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        for m in &self.0 {
+            m.close();
+        }
+        for m in &self.0 {
+            m.join();
+        }
+    }
+}
+
+/// Runs `modelseal serve` until SIGTERM or SIGINT. Every model is opened and verified before
+/// the listeners open; a failure returns an error whose kind the command line maps to its
+/// exit code. The key comes from the caller (the command line resolves `--key-file`,
+/// `MODELSEAL_KEY_FILE`, `MODELSEAL_KEY`, `--key` and takes the variable out of the environment).
+pub fn run(args: ServeArgs, key: Option<modelseal::Key>) -> Result<(), ServeError> {
+    init_logging(&args.log_format);
+    if let Err(e) = harden::disable_core_dumps() {
+        tracing::warn!(error = %e, "cannot mark the process as not dumpable");
+    }
+    args.check()?;
+    let specs = args.models()?;
+    let policy = modelseal::OpenOptions::new()
+        .key(key)
+        .allow_paddlex_v1(args.allow_paddlex_v1)
+        .expect_seal_id(args.seal_id);
+    let kind: BackendKind = args.backend.parse().map_err(ServeError::usage)?;
+    let opts = BackendOptions {
+        kind,
+        threads: args.thread_num,
+        use_gpu: args.use_gpu || args.use_trt,
+        use_trt: args.use_trt,
+        gpu_id: args.gpu_id,
+        ir_optim: true,
+    };
+
+    let metrics = Arc::new(Metrics::new(specs.iter().map(|s| s.name.as_str())));
+    let batch = BatchPolicy {
+        max_images: args.max_batch_size,
+        delay: Duration::from_micros(args.batch_delay_us),
+    };
+    let mut started = Started(Vec::new());
+    for s in &specs {
+        let t = Instant::now();
+        let pred = open_model(&s.dir, &policy, &opts)?;
+        tracing::info!(
+            model = %s.name,
+            dir = %s.dir.display(),
+            task = pred.task().paddlex_name(),
+            backend = pred.backend_name(),
+            sealed = pred.is_sealed(),
+            open_ms = t.elapsed().as_millis() as u64,
+            "model opened and verified"
+        );
+        let m = ServedModel::start(&s.name, pred, batch, args.max_queue, metrics.clone())
+            .map_err(|e| io_error(format!("model {}: cannot start its thread", s.name), e))?;
+        started.0.push(m);
+    }
+    drop(policy);
+
+    let threads = args.decode_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("decode-{i}"))
+        .build()
+        .map_err(|e| ServeError::new(ServeErrorKind::Failure, format!("worker pool: {e}")))?;
+    let app = Arc::new(App::new(
+        started.0.clone(),
+        Arc::new(pool),
+        metrics,
+        args.max_body_bytes,
+    ));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("serve-io")
+        .build()
+        .map_err(|e| io_error("cannot start the runtime".into(), e))?;
+    let served = rt.block_on(serve(app.clone(), &args));
+    // Every accepted request has been answered (or the deadline passed): stop the models.
+    drop(started);
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let (accepted, answered, succeeded) = app.counts();
+    tracing::info!(accepted, answered, succeeded, "stopped");
+    served
+}
+
+async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, ServeError> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|e| io_error(format!("cannot listen for {what} on {host}:{port}"), e))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! {
+                _ = t.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
+                _ = i.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        }
+    }
+}
+
+async fn serve(app: Arc<App>, args: &ServeArgs) -> Result<(), ServeError> {
+    use axum::serve::ListenerExt;
+    let http_l = bind(&args.host, args.http_port, "REST").await?;
+    let grpc_l = bind(&args.host, args.grpc_port, "gRPC").await?;
+    let http_addr: SocketAddr = http_l
+        .local_addr()
+        .map_err(|e| io_error("REST address".into(), e))?;
+    let grpc_addr: SocketAddr = grpc_l
+        .local_addr()
+        .map_err(|e| io_error("gRPC address".into(), e))?;
+    let models: Vec<String> = app.models().map(|m| m.name.clone()).collect();
+    tracing::info!(
+        http = %http_addr,
+        grpc = %grpc_addr,
+        http_port = http_addr.port(),
+        grpc_port = grpc_addr.port(),
+        models = %models.join(","),
+        "listening"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let http_l = http_l.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let http = axum::serve(http_l, rest::router(app.clone()))
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let http = tokio::spawn(async move { http.await });
+
+    let svc = grpc::GrpcInferenceServiceServer::new(grpc::Service::new(app.clone()))
+        .max_decoding_message_size(args.max_body_bytes)
+        .max_encoding_message_size(usize::MAX);
+    let incoming = tonic::transport::server::TcpIncoming::from(grpc_l).with_nodelay(Some(true));
+    let grpc = tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            grpc::limit_status_to_resource_exhausted::<tonic::body::Body>,
+        ))
+        .add_service(svc)
+        .serve_with_incoming_shutdown(incoming, stopped(stop_rx));
+    let grpc = tokio::spawn(grpc);
+
+    let mut http = http;
+    let mut grpc = grpc;
+    // A listener that fails before any signal ends the server with its error.
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        r = &mut http => {
+            return Err(ServeError::new(ServeErrorKind::Io, format!("REST server stopped: {r:?}")));
+        }
+        r = &mut grpc => {
+            return Err(ServeError::new(ServeErrorKind::Io, format!("gRPC server stopped: {r:?}")));
+        }
+    }
+    app.begin_shutdown();
+    let _ = stop_tx.send(true);
+    let deadline = Duration::from_secs(args.shutdown_timeout);
+    let both = async {
+        let _ = http.await;
+        let _ = grpc.await;
+    };
+    if tokio::time::timeout(deadline, both).await.is_err() {
+        let (accepted, answered, _) = app.counts();
+        tracing::warn!(
+            accepted,
+            answered,
+            "connections still open after {}s; exiting",
+            deadline.as_secs()
+        );
+    }
+    Ok(())
+}
