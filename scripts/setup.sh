@@ -22,7 +22,7 @@ apt_install() {
 if [ $demo -eq 1 ]; then
     "$PY" -m pip install --quiet --disable-pip-version-check onnxruntime==1.32.0
 else
-    "$PY" -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    "$PY" -m pip install --quiet --disable-pip-version-check -r scripts/ci/requirements-test.txt
     apt_install valgrind g++ strace
     if ! command -v cbindgen >/dev/null 2>&1 || [ "$(cbindgen --version | awk '{print $2}')" != "0.29.4" ]; then
         cargo install --quiet cbindgen --locked --version 0.29.4

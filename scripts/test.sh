@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-python3 scripts/check_vectors.py tests/vectors
+python3 scripts/ci/check_vectors.py tests/vectors
 cargo test --workspace --no-fail-fast
-scripts/check_ffi.sh
-scripts/test_serve.sh
+scripts/ci/check_ffi.sh
+scripts/ci/test_serve.sh
 echo "scripts/test.sh: all checks passed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark's peer: KServe's own Python model server (kserve 0.21) serving the same model with
 onnxruntime and the same pre/post-processing as modelseal (the numpy + OpenCV reference of
-scripts/goldens.py), over the same Open Inference Protocol (REST v2, JSON tensors with base64 images).
+scripts/reference/goldens.py), over the same Open Inference Protocol (REST v2, JSON tensors with base64 images).
 
 Usage: kserve_peer.py --kind cls|layout --model-dir DIR --name NAME --http-port PORT [--threads N]
 """
@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "reference"))
 import goldens  # noqa: E402
 
 CLS_LABELS = ["0", "180"]

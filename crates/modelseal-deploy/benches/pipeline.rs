@@ -3,10 +3,10 @@
 //! Python OpenCV + onnxruntime pipeline with the same thread count; plus sealed vs plain start-up.
 //!
 //! Run: `cargo bench -p modelseal-deploy --bench pipeline` after `scripts/fetch_models.sh` and
-//! `pip install -r scripts/requirements-test.txt`. Env: `BENCH_THREADS` (default 1),
+//! `pip install -r scripts/ci/requirements-test.txt`. Env: `BENCH_THREADS` (default 1),
 //! `BENCH_MODELS` (default `cls,layout,det_db,cls-lines`), `BENCH_LIST` (default
 //! `.models/bench/list.txt`). `cls-lines` runs the text-line classifier on its real input, text
-//! lines cut out of the text images by the DB detector (`scripts/bench_crops.py`, run on first
+//! lines cut out of the text images by the DB detector (`scripts/bench/crops.py`, run on first
 //! use), instead of whole photos.
 
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ fn python() -> std::process::Command {
 
 fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f64> {
     let out = python()
-        .arg(root().join("scripts/bench_python.py"))
+        .arg(root().join("scripts/bench/python_pipeline.py"))
         .args([
             kind,
             &dir.display().to_string(),
@@ -60,17 +60,17 @@ fn python_rate(kind: &str, dir: &Path, list: &Path, threads: usize) -> Option<f6
         .and_then(|v| v.parse().ok())
 }
 
-/// The text-line crops list, made by `scripts/bench_crops.py` when missing.
+/// The text-line crops list, made by `scripts/bench/crops.py` when missing.
 fn lines_list(models: &Path) -> PathBuf {
     let list = models.join("bench/lines/list.txt");
     if !list.is_file() {
         let ok = python()
-            .arg(root().join("scripts/bench_crops.py"))
+            .arg(root().join("scripts/bench/crops.py"))
             .arg(models)
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
-        assert!(ok, "scripts/bench_crops.py failed");
+        assert!(ok, "scripts/bench/crops.py failed");
     }
     list
 }

@@ -1,5 +1,5 @@
 //! Every transform and post-processing step on the real models and images, compared with the
-//! independent Python (numpy + OpenCV + onnxruntime) goldens of `scripts/goldens.py`.
+//! independent Python (numpy + OpenCV + onnxruntime) goldens of `scripts/reference/goldens.py`.
 
 mod common;
 
@@ -334,7 +334,7 @@ fn db_segmentation_matches_goldens() {
 }
 
 /// The ONNX models are paddle2onnx exports of Paddle-format models with the same weights;
-/// `scripts/paddle_reference.py` ran those originals through Paddle Inference. modelseal-deploy's
+/// `scripts/reference/paddle_reference.py` ran those originals through Paddle Inference. modelseal-deploy's
 /// own decode, pre-processing and ONNX Runtime session must reproduce Paddle's outputs.
 #[test]
 fn paddle_inference_agrees_with_the_onnx_pipeline() {

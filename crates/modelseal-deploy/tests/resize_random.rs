@@ -1,5 +1,5 @@
 //! Resize on seeded random images and sizes (1 to 300 pixels a side, every method, both the
-//! `dsize` and the `fx/fy` forms) against OpenCV itself, run by `scripts/resize_cases.py`:
+//! `dsize` and the `fx/fy` forms) against OpenCV itself, run by `scripts/reference/resize_cases.py`:
 //! `u8` results must be identical.
 
 use std::path::Path;
@@ -11,7 +11,7 @@ const CASES: usize = 300;
 
 /// Writes the cases with Python + OpenCV; `false` (printed) when they are not installed outside CI.
 fn make_cases(dir: &Path, seed: u64) -> bool {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/resize_cases.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/reference/resize_cases.py");
     let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg(&script)
         .arg(dir)

@@ -1,4 +1,4 @@
-//! Tiny committed models built by `scripts/make_test_models.py` for the output kinds the real
+//! Tiny committed models built by `scripts/reference/make_test_models.py` for the output kinds the real
 //! models do not cover: PaddleDetection NMS rows (`image`, `im_shape`, `scale_factor` fed by
 //! name), PaddleX 1.x YOLOv3 (`model.yml`, `im_size` int32) and a PaddleSeg int64 label map,
 //! each on both backends, results in original-image pixels.

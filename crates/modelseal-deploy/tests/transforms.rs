@@ -1,6 +1,6 @@
 //! Every suite's pre-processing (PaddleX C++ 1.x, PaddleClas, PaddleDetection, PaddleSeg), parsed
 //! from the same config text and run on real lossless images, against the independent numpy +
-//! OpenCV re-implementation in `scripts/goldens.py`.
+//! OpenCV re-implementation in `scripts/reference/goldens.py`.
 
 mod common;
 

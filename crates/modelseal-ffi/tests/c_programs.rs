@@ -423,16 +423,16 @@ fn headers_compile_as_c_and_cpp() {
 }
 
 /// The committed headers equal what cbindgen generates now (when cbindgen 0.29.4 is installed;
-/// scripts/check_ffi.sh makes it mandatory).
+/// scripts/ci/check_ffi.sh makes it mandatory).
 #[test]
 fn committed_headers_match_cbindgen() {
     let Ok(out) = Command::new("cbindgen").arg("--version").output() else {
-        eprintln!("cbindgen not installed: header check left to scripts/check_ffi.sh");
+        eprintln!("cbindgen not installed: header check left to scripts/ci/check_ffi.sh");
         return;
     };
     let version = String::from_utf8_lossy(&out.stdout).to_string();
     if !version.contains("0.29.4") {
-        eprintln!("{version}: not 0.29.4, header check left to scripts/check_ffi.sh");
+        eprintln!("{version}: not 0.29.4, header check left to scripts/ci/check_ffi.sh");
         return;
     }
     let root = repo_root();
@@ -462,7 +462,7 @@ fn committed_headers_match_cbindgen() {
         let committed = std::fs::read_to_string(root.join("include").join(header)).unwrap();
         assert!(
             committed == std::fs::read_to_string(&generated).unwrap(),
-            "include/{header} is out of date: run scripts/check_ffi.sh --bless"
+            "include/{header} is out of date: run scripts/ci/check_ffi.sh --bless"
         );
     }
 }

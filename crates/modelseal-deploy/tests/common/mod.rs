@@ -73,7 +73,7 @@ pub fn models_and_ort() -> Option<PathBuf> {
         return Some(m);
     }
     if in_ci() {
-        panic!("ONNX Runtime not found under CI: pip install -r scripts/requirements-test.txt or set ORT_DYLIB_PATH");
+        panic!("ONNX Runtime not found under CI: pip install -r scripts/ci/requirements-test.txt or set ORT_DYLIB_PATH");
     }
     eprintln!("SKIP: ONNX Runtime library not found (pip install onnxruntime==1.32.0 or set ORT_DYLIB_PATH)");
     None

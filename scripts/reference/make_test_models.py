@@ -5,7 +5,7 @@ exported the PaddleDetection way (inputs image, im_shape, scale_factor; output r
 boxes in network-input pixels divided by scale_factor, so the expected output in original-image
 pixels is known exactly; the score depends on the image mean so the image input is really used.
 
-Usage: python3 scripts/make_test_models.py   (needs `pip install onnx==1.19.0`)
+Usage: python3 scripts/reference/make_test_models.py   (needs `pip install onnx==1.19.0`)
 """
 import os
 
@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "modelseal-deploy", "tests", "data", "nms_det")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates", "modelseal-deploy", "tests", "data", "nms_det")
 
 
 def main():

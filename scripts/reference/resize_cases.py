@@ -6,7 +6,7 @@ target size or fx/fy and method, and OpenCV's result for each computed by OpenCV
 (`cv2.ipp.setUseIPP(False)`; see docs in crates/modelseal-deploy/README.md on IPP), to OUT_DIR
 as in<i>.bin / out<i>.bin plus cases.json.
 
-Usage: python3 scripts/resize_cases.py OUT_DIR SEED N
+Usage: python3 scripts/reference/resize_cases.py OUT_DIR SEED N
 """
 import json
 import os

@@ -6,7 +6,7 @@ NormalizeImage/ResizeImage, PaddleDetection Resize/NormalizeImage/Permute + Pico
 post-process, PaddleSeg ResizeByLong/Padding/Normalize) with numpy + OpenCV, and run on
 onnxruntime. The Rust tests compare against these values.
 
-Usage: python3 scripts/goldens.py [MODELS_DIR]   (default .models, filled by fetch_models.sh)
+Usage: python3 scripts/reference/goldens.py [MODELS_DIR]   (default .models, filled by fetch_models.sh)
 """
 import hashlib
 import json
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".models")
 OUT = os.path.join(ROOT, "tests", "goldens")
 IMAGES = ["astronaut.png", "chelsea.png", "coffee.png", "page.png", "logo.png", "china.jpg", "dog.jpg", "horses.jpg"]

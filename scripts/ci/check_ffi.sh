@@ -5,10 +5,10 @@
 #     build with gcc against the cdylib and the staticlib and pass on sealed v2 and PaddleX v1 directories,
 #     wrong keys, truncated files and NULL arguments (cargo test -p modelseal-ffi, tests/c_programs.rs);
 #  3. the same runs are clean under valgrind (MODELSEAL_FFI_VALGRIND=require makes valgrind mandatory).
-# Usage: scripts/check_ffi.sh [--bless]    --bless rewrites include/*.h from the sources instead of diffing.
+# Usage: scripts/ci/check_ffi.sh [--bless]    --bless rewrites include/*.h from the sources instead of diffing.
 # Needs: cbindgen $CBINDGEN_VERSION (cargo install cbindgen --locked --version 0.29.4), gcc, valgrind.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CBINDGEN_VERSION=0.29.4
 bless=0
 [ "${1:-}" = "--bless" ] && bless=1
@@ -33,7 +33,7 @@ for pair in "cbindgen.toml:modelseal.h" "cbindgen-paddle-encrypt.toml:paddle_mod
         cp "$tmp/$header" "include/$header"
         echo "check_ffi: wrote include/$header"
     elif ! diff -u "include/$header" "$tmp/$header"; then
-        echo "check_ffi: include/$header differs from what cbindgen generates; run scripts/check_ffi.sh --bless and commit it" >&2
+        echo "check_ffi: include/$header differs from what cbindgen generates; run scripts/ci/check_ffi.sh --bless and commit it" >&2
         status=1
     fi
 done

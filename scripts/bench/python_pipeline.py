@@ -2,7 +2,7 @@
 """Python reference pipeline for the benchmark: OpenCV decode + the same pre-processing as the
 model's config + onnxruntime, one image after another, with a given intra-op thread count.
 
-Usage: bench_python.py MODEL_KIND MODEL_DIR LIST THREADS   (MODEL_KIND: cls | layout | det_db)
+Usage: scripts/bench/python_pipeline.py MODEL_KIND MODEL_DIR LIST THREADS   (MODEL_KIND: cls | layout | det_db)
 Prints one line: `python_pipeline images=N seconds=S images_per_s=R`.
 """
 import os
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference"))
 import goldens  # noqa: E402  (the pre/post-processing reference lives there)
 
 

@@ -4,7 +4,7 @@
 # Needs the fetched models (scripts/fetch_models.sh); creates the Python environment with
 # scripts/ci/serve_env.sh. Under CI=true a missing piece fails instead of skipping.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 VENV="$(scripts/ci/serve_env.sh)"
 cargo build --quiet -p modelseal-cli --bin modelseal
 TARGET="${CARGO_TARGET_DIR:-target}"

@@ -13,7 +13,7 @@ committed. Regenerate with:
 
     python3 -m venv /tmp/paddle && /tmp/paddle/bin/pip install paddlepaddle==3.3.1 \\
         onnxruntime==1.32.0 opencv-python-headless==5.0.0.93 numpy
-    /tmp/paddle/bin/python scripts/paddle_reference.py [MODELS_DIR]
+    /tmp/paddle/bin/python scripts/reference/paddle_reference.py [MODELS_DIR]
 """
 import json
 import os

@@ -5,14 +5,14 @@ images, cuts each detected line's bounding box (plus a 4 px margin) from the ori
 writes each crop turned by 180 degrees (the classifier's other class). Writes the crops and a list
 of >= 135 entries cycling over them.
 
-Usage: python3 scripts/bench_crops.py [MODELS_DIR]   (writes MODELS_DIR/bench/lines/)
+Usage: python3 scripts/bench/crops.py [MODELS_DIR]   (writes MODELS_DIR/bench/lines/)
 """
 import os
 import sys
 
 import cv2
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference"))
 import goldens  # noqa: E402  (DB pre-processing, model session, image reader)
 
 SOURCES = ["page.png", "text.png"]
