@@ -4,6 +4,8 @@
 # demos on real images from the sealed copies (decrypted in memory only). Prints where the pictures are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/ci/env.sh
+. scripts/ci/env.sh
 scripts/setup.sh --demo
 cargo build --release --quiet -p modelseal-cli
 B=target/release

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need on a fresh machine (Rust, gcc, Python 3.11 and pip are assumed),
-# and fetches the pinned real models and images. Idempotent: a second run installs nothing.
+# Installs what the tests and the demo need on a fresh machine (Rust, gcc, Python 3.11 and pip are
+# assumed; Python packages go into the project's virtual environment, scripts/ci/env.sh), and fetches
+# the pinned real models and images. Idempotent: a second run installs nothing.
 # Usage: scripts/setup.sh [--demo]   (--demo: only what the main job needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-python3}"
+# shellcheck source=scripts/ci/env.sh
+. scripts/ci/env.sh
+PY="$PYTHON"
 demo=0
 [ "${1:-}" = "--demo" ] && demo=1
 

@@ -5,6 +5,8 @@
 # real tritonclient/kserve clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/ci/env.sh
+. scripts/ci/env.sh
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
