@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ci/env.sh
 . scripts/ci/env.sh
 scripts/setup.sh --demo
-cargo build --release --quiet -p modelseal-cli
+cargo build --release --locked --quiet -p modelseal-cli
 B=target/release
 W=work-data/demo
 rm -rf "$W"

@@ -43,5 +43,5 @@ echo "check_ffi: headers up to date"
 
 command -v gcc >/dev/null || { echo "check_ffi: gcc not found" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "check_ffi: valgrind not found" >&2; exit 2; }
-MODELSEAL_FFI_VALGRIND=require cargo test -p modelseal-ffi -- --nocapture
+MODELSEAL_FFI_VALGRIND=require cargo test --locked -p modelseal-ffi -- --nocapture
 echo "check_ffi: ok"

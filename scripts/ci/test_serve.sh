@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV="$(scripts/ci/serve_env.sh)"
-cargo build --quiet -p modelseal-cli --bin modelseal
+cargo build --locked --quiet -p modelseal-cli --bin modelseal
 TARGET="${CARGO_TARGET_DIR:-target}"
 export MODELSEAL_BIN="${MODELSEAL_BIN:-$TARGET/debug/modelseal}"
 export PYTHONDONTWRITEBYTECODE=1

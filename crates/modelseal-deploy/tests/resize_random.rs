@@ -11,7 +11,8 @@ const CASES: usize = 300;
 
 /// Writes the cases with Python + OpenCV; `false` (printed) when they are not installed outside CI.
 fn make_cases(dir: &Path, seed: u64) -> bool {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/reference/resize_cases.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/reference/resize_cases.py");
     let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg(&script)
         .arg(dir)

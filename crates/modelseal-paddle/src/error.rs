@@ -1,7 +1,7 @@
 //! The importer's typed errors: malformed program or parameters, unsupported operators, a
 //! parameter whose stored shape or type differs from the program's declaration, a tail failure.
 
-/// Errors of [`crate::import`], [`crate::read_params`] and [`crate::Tail::run`].
+/// Errors of [`crate::import`], [`crate::params::read_tensors`] and [`crate::Tail::run`].
 ///
 /// Callers map the kinds to exit codes: a malformed program or parameters file is bad input, an
 /// unsupported operator asks for another converter, a mismatched parameter means the program and

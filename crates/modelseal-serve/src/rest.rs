@@ -173,7 +173,7 @@ async fn infer_v(
 }
 
 /// Reads a body of at most `limit` bytes. A larger one is read on (and dropped) up to
-/// [`DRAIN_LIMIT`] so that the answer reaches the client, then refused with 413.
+/// 512 MiB in all so that the answer reaches the client, then refused with 413.
 pub async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = body;
     let mut out = Vec::new();
