@@ -177,7 +177,7 @@ fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<
     if opts.use_gpu || opts.use_trt {
         return Err(Error::BackendUnavailable {
             backend: "tract",
-            message: "tract runs on the CPU only; GPU inference (--use_gpu/--use_trt) needs --backend onnxruntime with onnxruntime-gpu".into(),
+            message: "tract runs on the CPU only; GPU inference (use_gpu/use_trt) needs the onnxruntime backend with onnxruntime-gpu".into(),
         });
     }
     Ok(Box::new(tract::TractBackend::load(

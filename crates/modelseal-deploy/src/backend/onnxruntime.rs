@@ -216,7 +216,7 @@ mod session {
                 if opts.use_trt {
                     if !ep::TensorRT::is_available().unwrap_or(false) {
                         return Err(unavailable(format!(
-                        "--use_trt: the TensorRT execution provider is not available in {lib} (install onnxruntime-gpu and TensorRT)"
+                        "TensorRT requested (use_trt), but the TensorRT execution provider is not available in {lib} (install onnxruntime-gpu and TensorRT)"
                     )));
                     }
                     eps.push(
@@ -228,7 +228,7 @@ mod session {
                 }
                 if !ep::CUDA::is_available().unwrap_or(false) {
                     return Err(unavailable(format!(
-                    "--use_gpu: the CUDA execution provider is not available in {lib} (install onnxruntime-gpu==1.32.0 and point ORT_DYLIB_PATH at its library)"
+                    "GPU requested (use_gpu), but the CUDA execution provider is not available in {lib} (install onnxruntime-gpu==1.32.0 and point ORT_DYLIB_PATH at its library)"
                 )));
                 }
                 eps.push(
