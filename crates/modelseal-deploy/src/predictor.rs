@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::backend::{self, Backend, BackendOptions, ElemType, Tensor, TensorData};
+use crate::backend::{Backend, BackendOptions, ElemType, Tensor, TensorData};
 use crate::config::{self, ModelConfig, Task, CONFIG_NAMES};
 use crate::error::{Error, Result};
 use crate::image::Mat;
+use crate::model::ModelFiles;
 use crate::postprocess::{self, Prediction};
 use crate::source::ModelSource;
 use crate::transforms::Prepared;
@@ -76,38 +77,6 @@ impl PostProcessor {
     }
 }
 
-/// Picks the model file: `model.onnx`, `inference.onnx`, or the single `*.onnx`.
-fn pick_model(names: &[String], dir: &std::path::Path) -> Result<String> {
-    for n in ["model.onnx", "inference.onnx"] {
-        if names.iter().any(|x| x == n) {
-            return Ok(n.to_string());
-        }
-    }
-    let onnx: Vec<&String> = names.iter().filter(|n| n.ends_with(".onnx")).collect();
-    match onnx.len() {
-        1 => Ok(onnx[0].clone()),
-        0 => {
-            let paddle = names
-                .iter()
-                .any(|n| n.ends_with(".pdmodel") || n == "__model__" || n.ends_with(".json"));
-            Err(Error::Layout {
-                dir: dir.to_path_buf(),
-                message: if paddle {
-                    "no ONNX model (model.onnx, inference.onnx or one *.onnx); Paddle-format models are served through the C ABI, convert with paddle2onnx for this deployer".into()
-                } else {
-                    format!(
-                        "no ONNX model (model.onnx, inference.onnx or one *.onnx) among {names:?}"
-                    )
-                },
-            })
-        }
-        _ => Err(Error::Layout {
-            dir: dir.to_path_buf(),
-            message: format!("several ONNX models {onnx:?}; keep one, or name it model.onnx"),
-        }),
-    }
-}
-
 fn pick_config(names: &[String], dir: &std::path::Path) -> Result<String> {
     let found: Vec<&String> = names
         .iter()
@@ -131,18 +100,15 @@ impl Predictor {
     /// builds the backend session, and wipes the bytes.
     pub fn open(src: &ModelSource, opts: &BackendOptions) -> Result<Predictor> {
         let names = src.names();
-        let model_member = pick_model(&names, src.dir())?;
+        let files = ModelFiles::pick(&names, src.dir())?;
         let cfg_member = pick_config(&names, src.dir())?;
         let config = {
             let bytes = src.read(&cfg_member)?;
             config::parse(&cfg_member, &bytes)?
         };
-        let backend = {
-            let bytes = src.read(&model_member)?;
-            backend::load(&bytes, &model_member, opts)?
-            // `bytes` is wiped here.
-        };
-        let mut p = Self::with_backend(config, model_member, backend, src.is_sealed())?;
+        // The decrypted model bytes are wiped once the session exists.
+        let backend = files.load(src, opts)?;
+        let mut p = Self::with_backend(config, files.name().to_string(), backend, src.is_sealed())?;
         p.intra_threads = opts.threads;
         Ok(p)
     }

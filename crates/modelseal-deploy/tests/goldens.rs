@@ -341,10 +341,36 @@ fn paddle_inference_agrees_with_the_onnx_pipeline() {
     let Some(models) = models_and_ort() else {
         return;
     };
+    let checked = check_against_paddle_inference(&models, "", BackendKind::OnnxRuntime);
+    assert!(checked >= 8);
+}
+
+/// The Paddle-format originals themselves (`inference.pdmodel` + `inference.pdiparams`,
+/// imported natively into ONNX in memory) must reproduce Paddle Inference's outputs through the
+/// same pipeline, on both backends.
+#[test]
+fn paddle_programs_imported_natively_agree_with_paddle_inference() {
+    let Some(models) = models_and_ort() else {
+        return;
+    };
+    for backend in [BackendKind::OnnxRuntime, BackendKind::Tract] {
+        let checked = check_against_paddle_inference(&models, "_paddle", backend);
+        assert!(checked >= 8, "{backend:?}: {checked} images");
+    }
+}
+
+/// Runs `<kind><suffix>` (cls, det_db) on the images Paddle Inference ran, comparing raw outputs
+/// with its committed outputs; returns how many images were checked.
+fn check_against_paddle_inference(
+    models: &std::path::Path,
+    suffix: &str,
+    backend: BackendKind,
+) -> usize {
     let g = golden("paddle");
     let mut checked = 0;
     for (kind, tol) in [("cls", 1e-5), ("det_db", 5e-4)] {
-        let mut p = open_plain(&models.join(kind), BackendKind::OnnxRuntime);
+        let dir = models.join(format!("{kind}{suffix}"));
+        let mut p = open_plain(&dir, backend);
         let images = g[kind]["images"].as_object().unwrap();
         assert!(images.len() >= 4, "{kind}: {} images", images.len());
         for (name, want) in images {
@@ -356,23 +382,21 @@ fn paddle_inference_agrees_with_the_onnx_pipeline() {
                 .iter()
                 .map(|d| d.as_u64().unwrap() as usize)
                 .collect();
-            assert_eq!(out.shape, shape, "{kind} {name}");
+            let what = format!("{} ({backend:?}) {name}", dir.display());
+            assert_eq!(out.shape, shape, "{what}");
             let v = out.to_f32();
             let got: Vec<f64> = (0..1000).map(|k| sample(&v, k) as f64).collect();
             let (max, _) = stats(&got, &samples_f64(&want["samples"]));
-            eprintln!("{kind} {name}: max |diff| from Paddle Inference {max:.2e}");
-            assert!(
-                max < tol,
-                "{kind} {name}: differs from Paddle Inference by {max}"
-            );
+            eprintln!("{what}: max |diff| from Paddle Inference {max:.2e}");
+            assert!(max < tol, "{what}: differs from Paddle Inference by {max}");
             let sum: f64 = v.iter().map(|&x| x as f64).sum();
             let want_sum = want["sum"].as_f64().unwrap();
             assert!(
                 (sum - want_sum).abs() <= tol * v.len() as f64,
-                "{kind} {name}: output sum {sum} vs Paddle's {want_sum}"
+                "{what}: output sum {sum} vs Paddle's {want_sum}"
             );
             checked += 1;
         }
     }
-    assert!(checked >= 8);
+    checked
 }
