@@ -116,8 +116,10 @@ pub enum Error {
     },
     /// A Paddle program could not be imported: malformed, unsupported operators (all listed),
     /// or parameters that do not belong to it.
-    #[error("Paddle program {model}: {source}")]
+    #[error("model directory {}: Paddle program {model}: {source}", dir.display())]
     Import {
+        /// The model directory.
+        dir: PathBuf,
         /// The program member name.
         model: String,
         /// What the importer reported.

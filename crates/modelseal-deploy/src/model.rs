@@ -122,7 +122,7 @@ impl ModelFiles {
                 let imported = {
                     let prog = src.read(program)?;
                     let params = src.read(params)?;
-                    import_paddle(&prog, &params, program)?
+                    import_paddle(&prog, &params, src.dir(), program)?
                 };
                 let inner = backend::load(&imported.onnx, program, opts)?;
                 Ok(match imported.tail {
@@ -135,14 +135,16 @@ impl ModelFiles {
 }
 
 /// Imports a Paddle program and its parameters into an in-memory ONNX model (zeroized on drop);
-/// `program` names the program member in errors.
+/// `dir` and `program` name the directory and the program member in errors.
 pub fn import_paddle(
     program_bytes: &[u8],
     params_bytes: &[u8],
+    dir: &Path,
     program: &str,
 ) -> Result<modelseal_paddle::Imported> {
     modelseal_paddle::import(program_bytes, params_bytes, &ImportOptions::default()).map_err(
         |source| Error::Import {
+            dir: dir.to_path_buf(),
             model: program.to_string(),
             source,
         },

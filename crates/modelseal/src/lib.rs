@@ -52,7 +52,7 @@ pub use key::{Key, KEY_LEN};
 pub use manifest::{Role, MANIFEST_NAME, SEALED_SUFFIX, V1_SUFFIX};
 pub use model_dir::{ModelDir, Storage};
 pub use policy::{OpenOptions, ParseSealIdError, SealId};
-pub use sealing::{seal_dir, OutputFormat, SealOptions, SealedMember};
+pub use sealing::{seal_dir, write_plain_dir, OutputFormat, SealOptions, SealedMember};
 pub use secret::Secret;
 pub use single::{
     bytes_storage, decrypt_file, file_storage, open_bytes, open_file, seal_bytes, seal_file,

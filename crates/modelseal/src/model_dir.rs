@@ -77,6 +77,8 @@ enum Inner {
         key: Key,
         files: BTreeMap<String, (PathBuf, bool)>,
     },
+    /// Plain members held in memory (e.g. a conversion's output).
+    Memory(BTreeMap<String, Secret>),
 }
 
 impl ModelDir {
@@ -106,6 +108,30 @@ impl ModelDir {
         }
     }
 
+    /// A plain model directory whose members are given in memory, for example a conversion's
+    /// output about to be sealed ([`crate::seal_dir`]) or written ([`crate::write_plain_dir`]).
+    /// `origin` is the directory they were made from: errors name it, and an output is never
+    /// written inside it. Member names follow the rule of sealed directories (relative
+    /// `/`-separated paths, no `.`/`..` parts, no duplicates).
+    pub fn from_members(origin: &Path, members: Vec<(String, Secret)>) -> Result<ModelDir> {
+        let mut map = BTreeMap::new();
+        for (name, bytes) in members {
+            if !crate::manifest::valid_member_name(&name) || name == crate::MANIFEST_NAME {
+                return Err(Error::usage(
+                    origin,
+                    format!("{name:?} cannot be a member name"),
+                ));
+            }
+            if map.insert(name.clone(), bytes).is_some() {
+                return Err(Error::usage(origin, format!("member {name:?} given twice")));
+            }
+        }
+        Ok(ModelDir {
+            root: origin.to_path_buf(),
+            inner: Inner::Memory(map),
+        })
+    }
+
     pub(crate) fn as_sealed(&self) -> Option<&SealedDir> {
         match &self.inner {
             Inner::Sealed(d) => Some(d),
@@ -129,7 +155,7 @@ impl ModelDir {
     /// How the directory is stored.
     pub fn storage(&self) -> Storage {
         match self.inner {
-            Inner::Plain(_) => Storage::Plain,
+            Inner::Plain(_) | Inner::Memory(_) => Storage::Plain,
             Inner::Sealed(_) => Storage::SealedV2,
             Inner::PaddleV1 { .. } => Storage::PaddleV1,
         }
@@ -151,6 +177,7 @@ impl ModelDir {
             Inner::Plain(m) => m.keys().cloned().collect(),
             Inner::Sealed(d) => d.members().iter().map(|m| m.name.clone()).collect(),
             Inner::PaddleV1 { files, .. } => files.keys().cloned().collect(),
+            Inner::Memory(m) => m.keys().cloned().collect(),
         };
         names.sort();
         names
@@ -162,6 +189,7 @@ impl ModelDir {
             Inner::Sealed(d) => d.entry(name).ok().map(|m| m.role),
             Inner::Plain(m) => m.contains_key(name).then(|| Role::of(name)),
             Inner::PaddleV1 { files, .. } => files.contains_key(name).then(|| Role::of(name)),
+            Inner::Memory(m) => m.contains_key(name).then(|| Role::of(name)),
         }
     }
 
@@ -181,6 +209,7 @@ impl ModelDir {
                     Some(len)
                 }
             }),
+            Inner::Memory(m) => m.get(name).map(|b| b.len() as u64),
         }
     }
 
@@ -202,6 +231,7 @@ impl ModelDir {
                     Ok(data)
                 }
             }
+            Inner::Memory(m) => Ok(m.get(name).ok_or_else(missing)?.clone()),
         }
     }
 
@@ -226,6 +256,13 @@ impl ModelDir {
                 let data = self.read(name)?;
                 Ok((data.len() as u64, Box::new(std::io::Cursor::new(data))))
             }
+            Inner::Memory(m) => {
+                let data: &[u8] = m.get(name).ok_or_else(|| Error::MemberMissing {
+                    dir: self.root.clone(),
+                    name: name.into(),
+                })?;
+                Ok((data.len() as u64, Box::new(data)))
+            }
         }
     }
 
@@ -238,6 +275,7 @@ impl ModelDir {
                 .then(|| d.entry(name).ok().map(|m| join(d.root(), &m.file)))
                 .flatten(),
             Inner::PaddleV1 { files, .. } => files.get(name).map(|(p, _)| p.clone()),
+            Inner::Memory(_) => None,
         }
     }
 }

@@ -205,6 +205,38 @@ pub fn seal_dir(
     Ok(written)
 }
 
+/// Writes the members of a plain directory (typically one held in memory, such as a
+/// conversion's output) as plain files into the new directory `dst`, atomically, with the same
+/// output rules as [`seal_dir`]: never inside its origin, never through a link, never over
+/// anything but an empty directory. A sealed source is refused: plaintext of a sealed model is
+/// written only by an explicit decryption.
+pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
+    if src.is_sealed() {
+        return Err(Error::usage(
+            src.root(),
+            "is sealed; its members are only written sealed",
+        ));
+    }
+    let names = src.names();
+    if names.is_empty() {
+        return Err(Error::usage(
+            src.root(),
+            "the model directory holds no files",
+        ));
+    }
+    let out = OutputDir::prepare(src.root(), dst, false)?;
+    for name in &names {
+        let (_, mut reader) = src.stream(name)?;
+        out.write_file(name, &mut |w| {
+            std::io::copy(&mut reader, w)
+                .map(|_| ())
+                .map_err(|e| Error::io(dst.join(name), e))
+        })?;
+    }
+    out.commit()?;
+    Ok(names)
+}
+
 fn reader_err(e: Error, path: &Path) -> Error {
     match e {
         Error::Io { source, .. } if source.get_ref().is_some_and(|i| i.is::<Error>()) => {

@@ -1,0 +1,285 @@
+//! Paddle-format model directories (PaddleX 1.x `__model__`/`__params__`, Paddle 2.x
+//! `*.pdmodel`/`*.pdiparams`, Paddle 3.x `inference.json`) run natively in the demos and
+//! `modelseal classify|segment`: plain, sealed, and encrypted by PaddleX's own tool (on opt-in),
+//! with the same results as the ONNX export of the same weights; unsupported programs are refused
+//! with every unsupported operator named.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use support::{models, run, stderr, stdout};
+
+const MODELSEAL: &str = env!("CARGO_BIN_EXE_modelseal");
+const CLASSIFIER: &str = env!("CARGO_BIN_EXE_classifier");
+const ENCRYPT_TOOL: &str = env!("CARGO_BIN_EXE_paddle_encrypt_tool");
+
+fn keygen(dir: &Path) -> (String, String) {
+    let p = dir.join("model.key");
+    let o = run(MODELSEAL, &["keygen", "--out", p.to_str().unwrap()], dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(&p).unwrap().trim().to_string();
+    (p.display().to_string(), text)
+}
+
+/// `modelseal <task> --json` on `images` with `dir` (and extra flags): one JSON value per image.
+fn json_lines(task: &str, dir: &Path, images: &[&Path], extra: &[&str]) -> Vec<serde_json::Value> {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("list.txt");
+    let text: String = images
+        .iter()
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    fs::write(&list, text).unwrap();
+    let mut args = vec![
+        task,
+        "--model_dir",
+        dir.to_str().unwrap(),
+        "--image_list",
+        list.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(MODELSEAL, &args, tmp.path());
+    assert!(
+        o.status.success(),
+        "{task} {}: {}",
+        dir.display(),
+        stderr(&o)
+    );
+    let v: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(v.len(), images.len(), "{}", stdout(&o));
+    v
+}
+
+#[test]
+fn paddle_programs_classify_like_their_onnx_export_plain_and_sealed() {
+    let Some(m) = models() else { return };
+    let names = [
+        "page.png",
+        "text.png",
+        "chelsea.png",
+        "dog.jpg",
+        "china.jpg",
+    ];
+    let imgs: Vec<_> = names.iter().map(|n| m.join("images").join(n)).collect();
+    let imgs: Vec<&Path> = imgs.iter().map(|p| p.as_path()).collect();
+    let onnx = json_lines("classify", &m.join("cls"), &imgs, &[]);
+    let paddle = json_lines("classify", &m.join("cls_paddle"), &imgs, &[]);
+    for (a, b) in onnx.iter().zip(&paddle) {
+        assert_eq!(a["class_id"], b["class_id"], "{a} vs {b}");
+        let (sa, sb) = (a["score"].as_f64().unwrap(), b["score"].as_f64().unwrap());
+        assert!((sa - sb).abs() < 1e-4, "{a} vs {b}");
+    }
+    // Sealed (v2), the same directory gives the same lines.
+    let tmp = tempfile::tempdir().unwrap();
+    let (key_file, _) = keygen(tmp.path());
+    let sealed = tmp.path().join("sealed");
+    let o = run(
+        MODELSEAL,
+        &[
+            "encrypt",
+            "--model-dir",
+            m.join("cls_paddle").to_str().unwrap(),
+            "--save-dir",
+            sealed.to_str().unwrap(),
+            "--key-file",
+            &key_file,
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sealed_lines = json_lines("classify", &sealed, &imgs, &["--key-file", &key_file]);
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("image");
+        v
+    };
+    for (a, b) in paddle.iter().zip(&sealed_lines) {
+        assert_eq!(strip(a), strip(b));
+    }
+}
+
+#[test]
+fn a_paddle_segmenter_gives_the_label_maps_of_its_onnx_export() {
+    let Some(m) = models() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut maps = Vec::new();
+    for dir in ["det_db", "det_db_paddle"] {
+        let save = tmp.path().join(dir);
+        let o = run(
+            MODELSEAL,
+            &[
+                "segment",
+                "--model_dir",
+                m.join(dir).to_str().unwrap(),
+                "--image",
+                m.join("images/page.png").to_str().unwrap(),
+                "--save_dir",
+                save.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{dir}: {}", stderr(&o));
+        let png = fs::read_dir(&save)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("_label.png"))
+            .unwrap_or_else(|| panic!("{dir}: no label map under {}", save.display()));
+        maps.push(image_bytes(&png));
+    }
+    let (a, b) = (&maps[0], &maps[1]);
+    assert_eq!(a.len(), b.len());
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    let text = a.iter().filter(|&&x| x != 0).count();
+    assert!(text > 100, "the page has text pixels ({text})");
+    assert!(
+        same as f64 >= 0.999 * a.len() as f64,
+        "{same} of {} pixels agree",
+        a.len()
+    );
+}
+
+fn image_bytes(p: &Path) -> Vec<u8> {
+    let img =
+        modelseal_deploy::image::read_image(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    match img.pixels {
+        modelseal_deploy::image::Pixels::U8(v) => v,
+        modelseal_deploy::image::Pixels::F32(_) => panic!("{}: not 8-bit", p.display()),
+    }
+}
+
+#[test]
+fn a_paddlex_1x_directory_encrypted_by_paddlex_tool_runs_on_opt_in() {
+    let Some(m) = models() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (key_file, key) = keygen(tmp.path());
+    let enc = tmp.path().join("encrypted");
+    // PaddleX's own tool form: `paddle_encrypt_tool -key K -model_dir D -save_dir O`, v1 output.
+    let o = run(
+        ENCRYPT_TOOL,
+        &[
+            "-key",
+            &key,
+            "-model_dir",
+            m.join("cls_paddlex1").to_str().unwrap(),
+            "-save_dir",
+            enc.to_str().unwrap(),
+            "-format",
+            "paddlex-v1",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    for f in [
+        "__model__.encrypted",
+        "__params__.encrypted",
+        "model.yml.encrypted",
+    ] {
+        assert!(enc.join(f).is_file(), "{f} missing");
+        assert!(fs::read(enc.join(f)).unwrap().starts_with(b"PADDLE1"));
+    }
+    let img = m.join("images/text.png");
+    let base = [
+        "--model_dir",
+        enc.to_str().unwrap(),
+        "--image",
+        img.to_str().unwrap(),
+        "--key-file",
+        &key_file,
+    ];
+    let o = run(CLASSIFIER, &base, tmp.path());
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--allow-paddlex-v1"), "{}", stderr(&o));
+    let mut args = base.to_vec();
+    args.push("--allow-paddlex-v1");
+    let o = run(CLASSIFIER, &args, tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plain = run(
+        CLASSIFIER,
+        &[
+            "--model_dir",
+            m.join("cls_paddlex1").to_str().unwrap(),
+            "--image",
+            img.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(stdout(&o).starts_with("Predict label: "), "{}", stdout(&o));
+    assert_eq!(stdout(&o), stdout(&plain));
+    // A plain program swapped into the encrypted directory is refused even on opt-in.
+    fs::remove_file(enc.join("__model__.encrypted")).unwrap();
+    fs::copy(m.join("cls_paddlex1/__model__"), enc.join("__model__")).unwrap();
+    let o = run(CLASSIFIER, &args, tmp.path());
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(stderr(&o).contains("__model__"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unsupported_program_is_refused_with_every_unsupported_operator() {
+    let Some(m) = models() else { return };
+    let data = support::root().join("crates/modelseal-paddle/tests/data/models/ocr_cls");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    fs::create_dir(&dir).unwrap();
+    let program = fs::read_to_string(data.join("pir.json")).unwrap();
+    assert!(program.contains("\"1.conv2d\"") && program.contains("\"1.hardswish\""));
+    let program = program
+        .replace("\"1.conv2d\"", "\"1.frobnicate\"")
+        .replace("\"1.hardswish\"", "\"1.quux\"");
+    fs::write(dir.join("inference.json"), program).unwrap();
+    fs::copy(
+        data.join("params.pdiparams"),
+        dir.join("inference.pdiparams"),
+    )
+    .unwrap();
+    fs::copy(m.join("cls/inference.yml"), dir.join("inference.yml")).unwrap();
+    let o = run(
+        MODELSEAL,
+        &[
+            "classify",
+            "--model_dir",
+            dir.to_str().unwrap(),
+            "--image",
+            m.join("images/text.png").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let err = stderr(&o);
+    for needle in [
+        "inference.json",
+        "pd_op.frobnicate",
+        "pd_op.quux",
+        "paddle2onnx",
+    ] {
+        assert!(err.contains(needle), "{needle} not in: {err}");
+    }
+    // A program without its parameters file is a layout error naming both.
+    fs::remove_file(dir.join("inference.json")).unwrap();
+    fs::rename(dir.join("inference.pdiparams"), dir.join("model.pdiparams")).unwrap();
+    fs::write(dir.join("model.pdmodel"), b"").unwrap();
+    fs::remove_file(dir.join("model.pdiparams")).unwrap();
+    let o = run(
+        MODELSEAL,
+        &[
+            "classify",
+            "--model_dir",
+            dir.to_str().unwrap(),
+            "--image",
+            m.join("images/text.png").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("model.pdmodel") && stderr(&o).contains("model.pdiparams"),
+        "{}",
+        stderr(&o)
+    );
+}
