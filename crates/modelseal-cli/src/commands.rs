@@ -81,6 +81,68 @@ fn seal_and_report(
     Ok(())
 }
 
+/// `modelseal convert`: a plain input opens without a key; a sealed one through the open policy
+/// with its key, and is then only written sealed.
+fn convert(
+    model_dir: &Path,
+    save_dir: &Path,
+    seal: bool,
+    key_out: Option<&Path>,
+    key: &modelseal_cli::KeyArgs,
+    policy: &modelseal_cli::PolicyArgs,
+) -> Result<()> {
+    let given = key.resolve()?;
+    let src = match OpenOptions::new().open(model_dir) {
+        Err(modelseal::Error::KeyRequired { .. }) => {
+            let k = given.clone().ok_or_else(|| {
+                UsageError(format!(
+                    "{} is sealed: give its key ({})",
+                    model_dir.display(),
+                    modelseal_cli::keys::KEY_SOURCES
+                ))
+            })?;
+            policy.options(Some(k)).open(model_dir)?
+        }
+        other => other?,
+    };
+    modelseal_cli::warn_if_paddlex_v1("modelseal", src.storage());
+    if src.is_sealed() && !seal {
+        return Err(UsageError(format!(
+            "{} is sealed: its ONNX translation is only written sealed; add --seal",
+            model_dir.display()
+        ))
+        .into());
+    }
+    if !seal && (given.is_some() || key_out.is_some()) {
+        return Err(UsageError(
+            "a key (or --key-out) only applies with --seal; without it the output is plain".into(),
+        )
+        .into());
+    }
+    let source = modelseal_deploy::ModelSource::from_dir(src);
+    let converted = modelseal_deploy::model::convert_to_onnx(&source)
+        .with_context(|| format!("converting {}", model_dir.display()))?;
+    drop(source);
+    if seal {
+        seal_and_report(
+            &converted,
+            save_dir,
+            given,
+            key_out,
+            &SealOptions::default(),
+        )
+    } else {
+        let names = modelseal::write_plain_dir(&converted, save_dir)?;
+        note!(
+            "wrote {} plain members ({}) to {}",
+            names.len(),
+            names.join(", "),
+            save_dir.display()
+        );
+        Ok(())
+    }
+}
+
 fn storage_name(s: Storage) -> &'static str {
     match s {
         Storage::SealedV2 => "modelseal v2",
@@ -245,6 +307,21 @@ pub(super) fn run(cmd: Command) -> Result<()> {
             };
             seal_and_report(&src, &save_dir, new, key_out.as_deref(), &opts)
         }
+        Command::Convert {
+            model_dir,
+            save_dir,
+            seal,
+            key_out,
+            key,
+            policy,
+        } => convert(
+            &model_dir,
+            &save_dir,
+            seal,
+            key_out.as_deref(),
+            &key,
+            &policy,
+        ),
         Command::ManPages { out_dir } => {
             std::fs::create_dir_all(&out_dir)
                 .with_context(|| format!("cannot create {}", out_dir.display()))?;

@@ -143,6 +143,29 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
+    /// Translate a Paddle-format model directory (plain, or sealed with its key) into ONNX:
+    /// the program and its parameters become model.onnx, every other member is kept. With --seal
+    /// the output is sealed directly (under the key given, or a new one), so no plaintext ONNX is
+    /// written; a sealed input is only converted with --seal.
+    Convert {
+        /// Model directory holding a Paddle program (__model__, *.pdmodel or inference.json) and
+        /// its parameters.
+        #[arg(long = "model-dir", alias = "model_dir", value_name = "DIR")]
+        model_dir: PathBuf,
+        /// Output directory (created atomically; must not exist or be empty).
+        #[arg(long = "save-dir", alias = "save_dir", value_name = "DIR")]
+        save_dir: PathBuf,
+        /// Seal the output (format v2) instead of writing plain files.
+        #[arg(long)]
+        seal: bool,
+        /// Write a generated key to this new 0600 file instead of printing it (--seal without a key).
+        #[arg(long = "key-out", value_name = "FILE")]
+        key_out: Option<PathBuf>,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
     /// Classify images with a (sealed) model directory; PaddleX `classifier` flags.
     #[command(after_help = deploy_cli::AFTER_HELP)]
     Classify(DeployArgs),

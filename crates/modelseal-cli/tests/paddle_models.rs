@@ -283,3 +283,131 @@ fn an_unsupported_program_is_refused_with_every_unsupported_operator() {
         stderr(&o)
     );
 }
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn convert_writes_an_onnx_directory_plain_or_sealed_and_refuses_what_it_cannot() {
+    let Some(m) = models() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (key_file, _) = keygen(tmp.path());
+    let convert = |args: &[&str]| {
+        let mut a = vec!["convert"];
+        a.extend_from_slice(args);
+        run(MODELSEAL, &a, tmp.path())
+    };
+    let img = m.join("images/page.png");
+    // Plain: model.onnx plus the config; it classifies like the Paddle directory.
+    let plain = tmp.path().join("plain");
+    let o = convert(&[
+        "--model-dir",
+        m.join("cls_paddle").to_str().unwrap(),
+        "--save-dir",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = fs::read_dir(&plain)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["inference.yml", "model.onnx"]);
+    let onnx = fs::read(plain.join("model.onnx")).unwrap();
+    for backend in ["onnxruntime", "tract"] {
+        let a = json_lines("classify", &plain, &[&img], &["--backend", backend]);
+        let b = json_lines(
+            "classify",
+            &m.join("cls_paddle"),
+            &[&img],
+            &["--backend", backend],
+        );
+        assert_eq!(a[0]["score"], b[0]["score"], "{backend}");
+    }
+    // Sealed: no plaintext ONNX in any output file; it runs with the key.
+    let sealed = tmp.path().join("sealed");
+    let o = convert(&[
+        "--model-dir",
+        m.join("det_db_paddle").to_str().unwrap(),
+        "--save-dir",
+        sealed.to_str().unwrap(),
+        "--seal",
+        "--key-file",
+        &key_file,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let head = &onnx[..64];
+    for f in files_under(&sealed) {
+        let bytes = fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(head.len()).any(|w| w == head),
+            "{} holds plaintext ONNX",
+            f.display()
+        );
+    }
+    let a = json_lines("segment", &sealed, &[&img], &["--key-file", &key_file]);
+    let b = json_lines("segment", &m.join("det_db_paddle"), &[&img], &[]);
+    assert_eq!(a[0]["classes"], b[0]["classes"]);
+    // Refusals, each with nothing written: a sealed input without --seal (usage), an ONNX
+    // directory and a program ending in NMS (unsupported), an existing output (usage).
+    let det = support::root().join("crates/modelseal-paddle/tests/data/det/ppyoloe");
+    let nms = tmp.path().join("nms");
+    fs::create_dir(&nms).unwrap();
+    fs::copy(det.join("legacy.pdmodel"), nms.join("model.pdmodel")).unwrap();
+    fs::copy(det.join("params.pdiparams"), nms.join("model.pdiparams")).unwrap();
+    fs::copy(m.join("layout/infer_cfg.yml"), nms.join("infer_cfg.yml")).unwrap();
+    let out = tmp.path().join("out");
+    for (args, code, needle) in [
+        (
+            vec![
+                "--model-dir",
+                sealed.to_str().unwrap(),
+                "--key-file",
+                &key_file,
+            ],
+            2,
+            "--seal",
+        ),
+        (
+            vec!["--model-dir", m.join("cls").to_str().unwrap()],
+            6,
+            "already holds an ONNX model",
+        ),
+        (vec!["--model-dir", nms.to_str().unwrap()], 6, "NMS"),
+        (
+            vec![
+                "--model-dir",
+                m.join("cls_paddle").to_str().unwrap(),
+                "--key-file",
+                &key_file,
+            ],
+            2,
+            "only applies with --seal",
+        ),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--save-dir", out.to_str().unwrap()]);
+        let o = convert(&a);
+        assert_eq!(o.status.code(), Some(code), "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{a:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{a:?} wrote {}", out.display());
+    }
+    let o = convert(&[
+        "--model-dir",
+        m.join("cls_paddle").to_str().unwrap(),
+        "--save-dir",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(fs::read(plain.join("model.onnx")).unwrap(), onnx);
+}

@@ -151,6 +151,52 @@ pub fn import_paddle(
     )
 }
 
+/// The ONNX translation of a Paddle-format model directory, in memory: every member but the
+/// program, its parameters and `*.pdiparams.info` is kept as it is, and the program becomes
+/// `model.onnx`; the result can be sealed ([`modelseal::seal_dir`]) or written
+/// ([`modelseal::write_plain_dir`]). A directory that already holds an ONNX model, and a program
+/// ending in an NMS operator that ONNX cannot express exactly, are refused.
+pub fn convert_to_onnx(src: &ModelSource) -> Result<modelseal::ModelDir> {
+    let names = src.names();
+    let (program, params) = match ModelFiles::pick(&names, src.dir())? {
+        ModelFiles::Paddle { program, params } => (program, params),
+        ModelFiles::Onnx(name) => {
+            return Err(Error::Layout {
+                dir: src.dir().to_path_buf(),
+                message: format!("already holds an ONNX model ({name}); nothing to convert"),
+            })
+        }
+    };
+    let imported = {
+        let prog = src.read(&program)?;
+        let par = src.read(&params)?;
+        import_paddle(&prog, &par, src.dir(), &program)?
+    };
+    if imported.tail.is_some() {
+        return Err(Error::Model {
+            model: program,
+            message: "the program ends in an NMS operator (multiclass_nms3 or matrix_nms) whose \
+                      exact semantics ONNX cannot express; run this directory with modelseal \
+                      as it is (the NMS is finished in Rust), or convert it with paddle2onnx"
+                .into(),
+        });
+    }
+    let info = format!("{params}.info");
+    let mut members = vec![(
+        "model.onnx".to_string(),
+        modelseal::Secret::from_slice(&imported.onnx),
+    )];
+    for n in &names {
+        if *n != program && *n != params && *n != info {
+            members.push((n.clone(), src.read(n)?));
+        }
+    }
+    modelseal::ModelDir::from_members(src.dir(), members).map_err(|source| Error::Open {
+        dir: src.dir().to_path_buf(),
+        source,
+    })
+}
+
 fn elem_of(d: DType) -> ElemType {
     match d {
         DType::F32 => ElemType::F32,
