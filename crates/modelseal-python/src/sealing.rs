@@ -59,7 +59,10 @@ fn output_format(format: &str) -> Result<OutputFormat, Failure> {
 /// loaders (one AES-GCM nonce per key: weak; a `UserWarning` says so). An existing earlier
 /// sealing in `save_dir` is replaced only with `force=True`.
 #[pyfunction]
-#[pyo3(signature = (model_dir, save_dir, key, *, format = "v2".to_string(), force = false))]
+#[pyo3(
+    signature = (model_dir, save_dir, key, *, format = "v2".to_string(), force = false),
+    text_signature = "(model_dir, save_dir, key, *, format='v2', force=False)"
+)]
 pub(crate) fn seal_dir(
     py: Python<'_>,
     model_dir: PathBuf,
