@@ -155,7 +155,8 @@ typedef enum ModelsealFormat {
 
 /**
  * Decrypted bytes owned by the library (opaque). Created by `modelseal_dir_read`,
- * `modelseal_file_open`, `modelseal_bytes_open` and `modelseal_bytes_seal`; wiped and released by
+ * `modelseal_file_open`, `modelseal_bytes_open`, `modelseal_bytes_seal` and
+ * `modelseal_paddle_to_onnx`; wiped and released by
  * `modelseal_buffer_free`.
  */
 typedef struct ModelsealBuffer ModelsealBuffer;
@@ -499,6 +500,29 @@ enum ModelsealStatus modelseal_file_storage(const char *path, enum ModelsealStor
 enum ModelsealStatus modelseal_bytes_storage(const uint8_t *data,
                                              size_t len,
                                              enum ModelsealStorage *out);
+
+/**
+ * Translates a Paddle inference program (`program_len` bytes at `program`: a legacy
+ * `ProgramDesc` from `__model__`/`*.pdmodel`, or a PIR JSON program from `inference.json`) and its
+ * combined parameters (`params_len` bytes at `params`: `__params__`/`*.pdiparams`) into a
+ * serialized ONNX model (opset 17) in a library buffer `*out` (wiped by `modelseal_buffer_free`).
+ * The inputs are not modified; the intermediate copies are wiped before returning.
+ *
+ * Errors: NULL_ARGUMENT; UNSUPPORTED with `modelseal_last_error_name()`:
+ * `malformed_program` (not a Paddle program this library reads), `malformed_params` (truncated
+ * or extended parameters), `param_mismatch` (the parameters belong to another program),
+ * `unsupported_operators` (the message lists every operator not translated, including the NMS
+ * operators multiclass_nms3 and matrix_nms, which ONNX cannot express exactly).
+ *
+ * # Safety
+ * `program` and `params` are NULL or point to their stated number of readable bytes; `out` is
+ * NULL or writable.
+ */
+enum ModelsealStatus modelseal_paddle_to_onnx(const uint8_t *program,
+                                              size_t program_len,
+                                              const uint8_t *params,
+                                              size_t params_len,
+                                              struct ModelsealBuffer **out);
 
 /**
  * The bytes of a buffer (valid until `modelseal_buffer_free`), or NULL for a NULL buffer. An

@@ -89,7 +89,8 @@ pub struct ModelsealDir {
 }
 
 /// Decrypted bytes owned by the library (opaque). Created by `modelseal_dir_read`,
-/// `modelseal_file_open`, `modelseal_bytes_open` and `modelseal_bytes_seal`; wiped and released by
+/// `modelseal_file_open`, `modelseal_bytes_open`, `modelseal_bytes_seal` and
+/// `modelseal_paddle_to_onnx`; wiped and released by
 /// `modelseal_buffer_free`.
 pub struct ModelsealBuffer {
     data: Secret,
@@ -157,9 +158,12 @@ mod dir;
 
 mod single;
 
+mod convert;
+
 mod buffer;
 
 pub use buffer::*;
+pub use convert::*;
 pub use dir::*;
 pub use info::*;
 pub use keys::*;

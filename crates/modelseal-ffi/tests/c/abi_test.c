@@ -587,6 +587,34 @@ static void test_dir_memory(void) {
     EXPECT_TRUE(dir == NULL);
 }
 
+static void test_convert(void) {
+    size_t program_len = 0, params_len = 0, junk_len = 0;
+    unsigned char *program = read_all(path("program.pdmodel"), &program_len);
+    unsigned char *params = read_all(path("program.pdiparams"), &params_len);
+    unsigned char *junk = read_all(path("plain/__model__"), &junk_len);
+    ModelsealBuffer *b = BUF_SENTINEL;
+    EXPECT_TRUE(program != NULL && params != NULL && junk != NULL);
+    EXPECT(modelseal_paddle_to_onnx(NULL, 0, params, params_len, &b), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_paddle_to_onnx(program, program_len, NULL, 0, &b), MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_paddle_to_onnx(program, program_len, params, params_len, NULL),
+           MODELSEAL_STATUS_NULL_ARGUMENT);
+    EXPECT(modelseal_paddle_to_onnx(junk, junk_len, params, params_len, &b), MODELSEAL_STATUS_UNSUPPORTED);
+    EXPECT_NAME("malformed_program");
+    EXPECT(modelseal_paddle_to_onnx(program, program_len, params, params_len - 1, &b),
+           MODELSEAL_STATUS_UNSUPPORTED);
+    EXPECT_NAME("malformed_params");
+    EXPECT_TRUE(b == BUF_SENTINEL);
+    EXPECT(modelseal_paddle_to_onnx(program, program_len, params, params_len, &b), MODELSEAL_STATUS_OK);
+    /* A serialized ONNX ModelProto: field 1 (ir_version, varint) comes first. */
+    EXPECT_TRUE(b != BUF_SENTINEL && modelseal_buffer_len(b) > params_len / 2);
+    EXPECT_TRUE(modelseal_buffer_data(b)[0] == 0x08);
+    modelseal_buffer_free(&b);
+    EXPECT_TRUE(b == NULL);
+    free(program);
+    free(params);
+    free(junk);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: abi_test FIXTURE_ROOT\n");
@@ -602,6 +630,7 @@ int main(int argc, char **argv) {
     test_dir_memory();
     test_files();
     test_paddle();
+    test_convert();
     printf("abi_test: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

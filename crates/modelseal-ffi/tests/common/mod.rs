@@ -98,6 +98,16 @@ impl Fixture {
         )
         .unwrap();
         write(root, "plain.bin", &bytes(3, 9000));
+        // A real Paddle program (the PP-OCR text-line classifier's architecture) and its
+        // parameters, for modelseal_paddle_to_onnx.
+        let paddle = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../modelseal-paddle/tests/data/models/ocr_cls");
+        fs::copy(paddle.join("legacy.pdmodel"), root.join("program.pdmodel")).unwrap();
+        fs::copy(
+            paddle.join("params.pdiparams"),
+            root.join("program.pdiparams"),
+        )
+        .unwrap();
         modelseal::seal_file(
             &key,
             &root.join("plain.bin"),
