@@ -371,7 +371,8 @@ fn a_sealed_model_needs_its_key_and_a_key_needs_a_sealed_model() {
         &[],
     );
     assert_eq!(code, 6, "{log}");
-    let (code, _) = err(
+    // Another sealing pinned: integrity failure; a malformed pin: usage error.
+    let (code, log) = err(
         &[
             "--model",
             &model,
@@ -382,7 +383,12 @@ fn a_sealed_model_needs_its_key_and_a_key_needs_a_sealed_model() {
         ],
         &[],
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, 5, "{log}");
+    let (code, log) = err(
+        &["--model", &model, "--key-file", &kf, "--seal-id", "abc"],
+        &[],
+    );
+    assert_eq!(code, 2, "{log}");
     let (code, _) = err(
         &[
             "--model",
