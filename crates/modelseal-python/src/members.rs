@@ -1,9 +1,12 @@
 //! Which member of a model directory is the model, its parameters and its config, for
-//! `SealedDir.model_name` and friends: the SDK's choice of model file and config
-//! (`modelseal_deploy::predictor`), with the format crate's roles for Paddle programs.
+//! `SealedDir.model_name` and friends: the SDK's own choice of model files
+//! (`modelseal_deploy::ModelFiles::pick`) and its single config among `CONFIG_NAMES`.
 
-use modelseal::{ModelDir, Role};
+use std::path::Path;
+
+use modelseal::ModelDir;
 use modelseal_deploy::config::CONFIG_NAMES;
+use modelseal_deploy::ModelFiles;
 
 /// The model, parameters and config members, where each is unambiguous.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -13,44 +16,23 @@ pub(crate) struct Members {
     pub(crate) config: Option<String>,
 }
 
-/// The one element of `it`, if there is exactly one.
-fn single<'a>(mut it: impl Iterator<Item = &'a String>) -> Option<String> {
-    let first = it.next()?;
-    it.next().is_none().then(|| first.clone())
-}
-
-/// Picks the members from `names`, with `role` the role of a member: the model as the SDK picks
-/// it (`model.onnx`, `inference.onnx`, the single `*.onnx`; else the single Paddle program),
-/// its parameters (`<stem>.pdiparams`, `__params__`, else the single parameters member) and
-/// the single config among the SDK's config names.
-pub(crate) fn pick(names: &[String], role: impl Fn(&str) -> Option<Role>) -> Members {
-    let config = single(names.iter().filter(|n| CONFIG_NAMES.contains(&n.as_str())));
-    let onnx = ["model.onnx", "inference.onnx"]
+/// Picks the members from `names` as the predictor does: the model files the SDK would load
+/// (none when it would refuse the layout) and the config when exactly one of the SDK's config
+/// names is present (the predictor's rule; several configs are refused by it).
+pub(crate) fn pick(names: &[String], dir: &Path) -> Members {
+    let configs: Vec<&String> = names
         .iter()
-        .find(|n| names.iter().any(|x| x == *n))
-        .map(|n| n.to_string())
-        .or_else(|| single(names.iter().filter(|n| n.ends_with(".onnx"))));
-    if onnx.is_some() {
-        return Members {
-            model: onnx,
-            params: None,
-            config,
-        };
-    }
-    let model = single(names.iter().filter(|n| role(n) == Some(Role::Model)));
-    let params = model.as_deref().and_then(|m| {
-        let stem = m.rsplit_once('.').map(|(s, _)| s).unwrap_or(m);
-        let wanted = if m.rsplit('/').next() == Some("__model__") {
-            format!("{}__params__", &m[..m.len() - "__model__".len()])
-        } else {
-            format!("{stem}.pdiparams")
-        };
-        names
-            .iter()
-            .find(|n| **n == wanted)
-            .cloned()
-            .or_else(|| single(names.iter().filter(|n| role(n) == Some(Role::Params))))
-    });
+        .filter(|n| CONFIG_NAMES.contains(&n.as_str()))
+        .collect();
+    let config = match configs[..] {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let (model, params) = match ModelFiles::pick(names, dir) {
+        Ok(ModelFiles::Onnx(m)) => (Some(m), None),
+        Ok(ModelFiles::Paddle { program, params }) => (Some(program), Some(params)),
+        Err(_) => (None, None),
+    };
     Members {
         model,
         params,
@@ -60,19 +42,16 @@ pub(crate) fn pick(names: &[String], role: impl Fn(&str) -> Option<Role>) -> Mem
 
 /// [`pick`] on an opened directory.
 pub(crate) fn of_dir(dir: &ModelDir) -> Members {
-    pick(&dir.names(), |n| dir.role(n))
+    pick(&dir.names(), dir.root())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
     fn of(v: &[&str]) -> Members {
-        pick(&names(v), |n| Some(Role::of(n)))
+        let names: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        pick(&names, Path::new("d"))
     }
 
     #[test]
@@ -85,28 +64,27 @@ mod tests {
             of(&["a.onnx", "deploy.yaml"]).model.as_deref(),
             Some("a.onnx")
         );
-        assert_eq!(of(&["a.onnx", "b.onnx"]).model, None);
     }
 
     #[test]
-    fn paddle_programs_find_their_parameters() {
+    fn paddle_programs_come_with_their_parameters() {
         let m = of(&["inference.pdmodel", "inference.pdiparams", "inference.yml"]);
-        assert_eq!(m.model.as_deref(), Some("inference.pdmodel"));
-        assert_eq!(m.params.as_deref(), Some("inference.pdiparams"));
+        assert_eq!(
+            (m.model.as_deref(), m.params.as_deref()),
+            (Some("inference.pdmodel"), Some("inference.pdiparams"))
+        );
         let m = of(&["__model__", "__params__", "model.yml"]);
         assert_eq!(
             (m.model.as_deref(), m.params.as_deref()),
             (Some("__model__"), Some("__params__"))
         );
-        let m = of(&["inference.json", "inference.pdiparams"]);
-        assert_eq!(m.params.as_deref(), Some("inference.pdiparams"));
-        assert_eq!(m.config, None);
     }
 
     #[test]
     fn ambiguous_or_missing_members_are_none() {
-        let m = of(&["a.pdmodel", "b.pdmodel", "model.yml", "deploy.yaml"]);
+        let m = of(&["a.onnx", "b.onnx", "model.yml", "deploy.yaml"]);
         assert_eq!(m, Members::default());
+        assert_eq!(of(&["a.pdmodel"]), Members::default());
         assert_eq!(of(&[]), Members::default());
         assert_eq!(of(&["readme.md"]), Members::default());
     }

@@ -297,19 +297,19 @@ except modelseal.Error as e:
     assert run_python(strict, {"ORT_DYLIB_PATH": "/nonexistent/libonnxruntime.so"}) == ["usage", True]
 
 
-def test_paddle_format_directories(models, key, tmp_path, images):
+def test_paddle_format_directories(models, key, key_file, tmp_path, images, cli):
     src = tmp_path / "paddle_cls"
     shutil.copytree(models / "paddle" / "cls", src)
     shutil.copy(models / "cls" / "inference.yml", src)
     sealed = tmp_path / "paddle_cls_sealed"
     modelseal.seal_dir(src, sealed, key)
-    try:
-        p = modelseal.Predictor(sealed, key, threads=THREADS)
-    except modelseal.UnsupportedError as e:
-        if "Paddle-format models are served through the C ABI" in str(e):
-            pytest.xfail("this build's SDK does not import Paddle programs yet")
-        raise
+    p = modelseal.Predictor(sealed, key, threads=THREADS)
+    assert p.task == "classification" and p.labels == ["0", "180"]
+    got = p.predict(images[:6])
+    assert got == cli_json(cli, "classify", sealed, images[:6], tmp_path, "--key-file", key_file,
+                           "--thread_num", THREADS)
+    # The same network as the ONNX classifier.
     onnx = modelseal.Predictor(models / "cls", threads=THREADS)
-    for a, b in zip(p.predict(images), onnx.predict(images)):
+    for a, b in zip(got, onnx.predict(images[:6])):
         assert a["class_id"] == b["class_id"]
         assert abs(a["score"] - b["score"]) < 1e-3
