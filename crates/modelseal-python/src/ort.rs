@@ -38,13 +38,13 @@ pub(crate) fn python_package_library(py: Python<'_>) -> Option<PathBuf> {
 }
 
 /// Hands the SDK the library to use for ONNX Runtime sessions: unless `ORT_DYLIB_PATH` is set
-/// (the SDK reads it), the `onnxruntime` package's library when there is one. Returns the
-/// library the SDK will load, if it finds one.
-pub(crate) fn prepare(py: Python<'_>) -> Option<PathBuf> {
+/// (the SDK reads it), the `onnxruntime` package's library when there is one. Without either,
+/// the SDK searches next to the interpreter and in the loader's path, and `auto` falls back to
+/// tract when that finds nothing.
+pub(crate) fn prepare(py: Python<'_>) {
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
         if let Some(lib) = python_package_library(py) {
             onnxruntime::use_library(lib);
         }
     }
-    onnxruntime::find_library()
 }

@@ -31,8 +31,6 @@ pub(crate) fn task_name(task: Task) -> &'static str {
     }
 }
 
-/// Predictor(model_dir, key=None, *, key_file=None, backend="auto", threads=None, use_gpu=False, gpu_id=0, use_trt=False, allow_paddlex_v1=False, seal_id=None)
-///
 /// A model opened for classification, detection or segmentation from a sealed (or, without a
 /// key, plain) model directory: its config and model are decrypted into memory, the inference
 /// session is built from memory, and the decrypted bytes are wiped.
@@ -186,7 +184,10 @@ fn check(ok: bool, what: &str) -> Result<(), Failure> {
 #[pymethods]
 impl Predictor {
     #[new]
-    #[pyo3(signature = (model_dir, key = None, *, key_file = None, backend = "auto".to_string(), threads = None, use_gpu = false, gpu_id = 0, use_trt = false, allow_paddlex_v1 = false, seal_id = None))]
+    #[pyo3(
+        signature = (model_dir, key = None, *, key_file = None, backend = "auto".to_string(), threads = None, use_gpu = false, gpu_id = 0, use_trt = false, allow_paddlex_v1 = false, seal_id = None),
+        text_signature = "(model_dir, key=None, *, key_file=None, backend='auto', threads=None, use_gpu=False, gpu_id=0, use_trt=False, allow_paddlex_v1=False, seal_id=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use modelseal::{Key, OpenOptions, OutputFormat, SealOptions, Secret, Storage};
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 
 use crate::errors::{value, Failure};
 use crate::keys;
@@ -38,9 +38,10 @@ pub(crate) fn to_bytes(py: Python<'_>, plain: Secret) -> PyResult<Bound<'_, PyBy
 /// format of `modelseal keygen` and PaddleX's tool. The returned `str` is a copy Python owns
 /// and modelseal cannot wipe: write it to a key file (mode 0600) and drop it.
 #[pyfunction]
-pub(crate) fn generate_key(py: Python<'_>) -> PyResult<String> {
+pub(crate) fn generate_key(py: Python<'_>) -> PyResult<Bound<'_, PyString>> {
     let key = Key::generate().map_err(|e| Failure::from(e).into_pyerr(py))?;
-    Ok(key.to_base64().to_string())
+    // Straight from the zeroize-on-drop text into the Python string: no other copy is left.
+    Ok(PyString::new(py, &key.to_base64()))
 }
 
 fn output_format(format: &str) -> Result<OutputFormat, Failure> {
@@ -75,7 +76,7 @@ pub(crate) fn seal_dir(
         let key = keys::required(key)?;
         let format = output_format(&format)?;
         if format == OutputFormat::PaddleV1 {
-            warn(py, modelseal::PADDLEX_V1_WARNING).map_err(|e| Failure::Usage(e.to_string()))?;
+            warn(py, modelseal::PADDLEX_V1_WARNING)?;
         }
         let opts = SealOptions {
             format,

@@ -38,6 +38,8 @@ def test_everything_public_is_documented():
         assert name in text, name
     assert "predict(self, /, x, *, batch_size=1, topk=1, threshold=None)" in text
     assert "seal_dir(model_dir, save_dir, key, *, format='v2', force=False)" in text
+    assert "Predictor(model_dir, key=None, *, key_file=None, backend='auto', threads=None" in text
+    assert "Ellipsis" not in text
 
 
 def test_stubs_and_py_typed_ship_with_the_package():

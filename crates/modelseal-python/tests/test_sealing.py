@@ -191,3 +191,13 @@ def test_sealing_a_directory_with_a_nested_file(tmp_path, key, models):
     with modelseal.open_dir(tmp_path / "out", key) as d:
         assert d.read("extra/labels.txt") == b"a\nb\n"
     assert pathlib.Path(tmp_path / "out" / "extra" / "labels.txt.sealed").is_file()
+
+
+def test_a_v1_warning_turned_into_an_error_stops_the_sealing(models, tmp_path, key):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="nonce"):
+            modelseal.seal_dir(models / "cls", tmp_path / "v1", key, format="paddlex-v1")
+    assert not (tmp_path / "v1").exists()
