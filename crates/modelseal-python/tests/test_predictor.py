@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -227,28 +228,32 @@ def test_one_predictor_shared_by_eight_threads(predictors, images):
 
 
 def test_the_gil_is_released_while_predicting(predictors, images):
+    """A Python thread keeps running (and time-stamping) while predict works, well inside the
+    call: with the GIL held it could run only at the call's edges (one switch interval each)."""
     p = predictors["det_db"]
-    count = [0]
+    stamps = []
     stop = threading.Event()
 
     def spin():
+        n = 0
         while not stop.is_set():
-            count[0] += 1
+            n += 1
+            if n % 200 == 0:
+                stamps.append(time.perf_counter())
 
-    old = sys.getswitchinterval()
-    # A long switch interval: a thread waiting for a held GIL gets it only if it is released.
-    sys.setswitchinterval(0.5)
     t = threading.Thread(target=spin)
     t.start()
     try:
-        before = count[0]
-        p.predict(images[:2])
-        during = count[0] - before
+        t0 = time.perf_counter()
+        p.predict(images[:3])
+        t1 = time.perf_counter()
     finally:
         stop.set()
         t.join()
-        sys.setswitchinterval(old)
-    assert during > 10000, during
+    margin = 20 * sys.getswitchinterval()
+    assert t1 - t0 > 4 * margin, "predict too quick to tell"
+    inside = [s for s in stamps if t0 + margin < s < t1 - margin]
+    assert len(inside) > 10, (len(inside), t1 - t0)
 
 
 def test_attributes_and_other_storages(models, sealed, v1_cls, key, key_file, images):
