@@ -38,15 +38,22 @@ def test_start_up_refusals_carry_the_exit_codes(binary, env, sealed, key_file, m
     r = run_serve(binary, env, ["--model", f"cls={models_dir / 'cls'}", "--key-file", str(key_file)])
     assert r.returncode == 6, r.stderr
     assert "not sealed" in r.stderr
-    # A sealed directory without a key, a bad key string, --seal-id (not supported yet): 2.
+    # A sealed directory without a key, a bad key string, a malformed --seal-id: 2.
     r = run_serve(binary, env, ["--model", f"cls={sealed['cls']}"])
     assert r.returncode == 2, r.stderr
     e = dict(env)
     e["MODELSEAL_KEY"] = "not a key"
     r = run_serve(binary, e, ["--model", f"cls={sealed['cls']}"])
     assert r.returncode == 2, r.stderr
+    r = run_serve(binary, env, ["--model", f"cls={sealed['cls']}", "--key-file", str(key_file), "--seal-id", "00"])
+    assert r.returncode == 2, r.stderr
+    # Another sealing's id pinned: 5 (integrity), naming the mismatch; MODELSEAL_SEAL_ID the same.
     r = run_serve(binary, env, ["--model", f"cls={sealed['cls']}", "--key-file", str(key_file), "--seal-id", "00" * 16])
-    assert r.returncode == 2 and "not supported yet" in r.stderr, r.stderr
+    assert r.returncode == 5 and "seal" in r.stderr.lower(), r.stderr
+    e = dict(env)
+    e["MODELSEAL_SEAL_ID"] = "00" * 16
+    r = run_serve(binary, e, ["--model", f"cls={sealed['cls']}", "--key-file", str(key_file)])
+    assert r.returncode == 5, r.stderr
     # Missing directory: 3. A good model and a bad one: nothing starts.
     r = run_serve(binary, env, ["--model", "cls=/nonexistent/dir", "--key-file", str(key_file)])
     assert r.returncode == 3, r.stderr
