@@ -96,8 +96,24 @@ fn pick_config(names: &[String], dir: &std::path::Path) -> Result<String> {
 }
 
 impl Predictor {
-    /// Opens the model in `src`: reads the config and the model into zeroize-on-drop memory,
+    /// Opens the model in `src`: reads the config and the model (an ONNX file, or a Paddle
+    /// program and its parameters imported into ONNX in memory) into zeroize-on-drop memory,
     /// builds the backend session, and wipes the bytes.
+    ///
+    /// ```no_run
+    /// use modelseal::{Key, OpenOptions};
+    /// use modelseal_deploy::image::read_image;
+    /// use modelseal_deploy::{BackendOptions, ModelSource, Prediction, Predictor};
+    /// let key = Key::read_file("model.key".as_ref())?;
+    /// let src = ModelSource::open("sealed/".as_ref(), &OpenOptions::new().key(key))?;
+    /// let mut predictor = Predictor::open(&src, &BackendOptions::default())?;
+    /// match predictor.predict(&read_image("page.png".as_ref())?)? {
+    ///     Prediction::Classes(top) => println!("{:?}", top.first()),
+    ///     Prediction::Boxes(boxes) => println!("{} boxes", boxes.len()),
+    ///     Prediction::Segmentation(map) => println!("{}x{} label map", map.width, map.height),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(src: &ModelSource, opts: &BackendOptions) -> Result<Predictor> {
         let names = src.names();
         let files = ModelFiles::pick(&names, src.dir())?;

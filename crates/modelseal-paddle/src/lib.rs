@@ -105,6 +105,23 @@ pub fn detect(program: &[u8]) -> Option<ProgramFormat> {
 }
 
 /// Translates a Paddle program and its combined parameters file into an ONNX model.
+///
+/// ```no_run
+/// use modelseal_paddle::{import, ImportOptions};
+/// let program = std::fs::read("model/inference.pdmodel")?; // or inference.json, __model__
+/// let params = std::fs::read("model/inference.pdiparams")?; // or __params__
+/// let imported = import(&program, &params, &ImportOptions::default())?;
+/// // Feed `imported.onnx` to any ONNX runtime from memory; the names to feed and fetch:
+/// for input in &imported.inputs {
+///     println!("input {} {:?} {:?}", input.name, input.dtype, input.shape);
+/// }
+/// if let Some(tail) = &imported.tail {
+///     // The program ends in multiclass_nms3 / matrix_nms: the ONNX model outputs the NMS
+///     // inputs, and `tail.run` turns them into the program's fetches.
+///     println!("finish with the tail after {} outputs", tail.inputs().len());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn import(program: &[u8], params: &[u8], opts: &ImportOptions) -> Result<Imported> {
     let prog = parse_program(program)?;
     import::import(&prog, params, opts)
