@@ -48,32 +48,88 @@ fn executor(threads: Option<usize>) -> Result<Executor> {
     }
 }
 
+/// The element type of an ONNX `TensorProto.DataType` code.
+fn elem_of_onnx(code: i32) -> ElemType {
+    use tract_onnx::pb::tensor_proto::DataType as D;
+    match D::try_from(code) {
+        Ok(D::Float) => ElemType::F32,
+        Ok(D::Int32) => ElemType::I32,
+        Ok(D::Int64) => ElemType::I64,
+        _ => ElemType::Other,
+    }
+}
+
+/// The element type of a tract datum type.
+fn elem_of_datum(dt: DatumType) -> ElemType {
+    match dt {
+        DatumType::F32 => ElemType::F32,
+        DatumType::I32 => ElemType::I32,
+        DatumType::I64 => ElemType::I64,
+        _ => ElemType::Other,
+    }
+}
+
+/// A tensor as the ONNX graph declares it (a graph input or output): its element type and, when
+/// the declaration has a shape, each dimension (`-1` for a named or unknown one). `None` when the
+/// declaration carries no tensor type.
+fn declared(v: &tract_onnx::pb::ValueInfoProto) -> Option<(ElemType, Option<Vec<i64>>)> {
+    use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+    use tract_onnx::pb::type_proto::Value as Type;
+    let Some(Type::TensorType(t)) = v.r#type.as_ref()?.value.as_ref() else {
+        return None;
+    };
+    if t.elem_type == 0 {
+        return None;
+    }
+    let shape = t.shape.as_ref().map(|s| {
+        s.dim
+            .iter()
+            .map(|d| match d.value {
+                Some(Dim::DimValue(n)) if n >= 0 => n,
+                _ => -1,
+            })
+            .collect()
+    });
+    Some((elem_of_onnx(t.elem_type), shape))
+}
+
+/// The dimensions of a tract shape, `-1` for a symbolic one.
+fn dims_of<'a>(dims: impl IntoIterator<Item = &'a TDim>) -> Vec<i64> {
+    dims.into_iter().map(|d| d.to_i64().unwrap_or(-1)).collect()
+}
+
 impl TractBackend {
-    /// Parses `model_bytes` (the caller wipes its copy afterwards).
+    /// Parses `model_bytes` (the caller wipes its copy afterwards). The inputs and outputs are
+    /// described as the ONNX graph declares them (element type, shape with `-1` for a free
+    /// dimension), as ONNX Runtime reports them; what the graph leaves undeclared is taken from
+    /// tract's analysis of the model.
     pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Self> {
         let executor = executor(opts.threads)?;
-        let parsed = tract_onnx::onnx()
-            .with_ignore_output_shapes(true)
-            .with_ignore_value_info(true)
-            .model_for_read(&mut std::io::Cursor::new(model_bytes))
-            .map_err(|e| Error::ModelLoad {
-                backend: "tract",
-                model: model.to_string(),
-                message: e.to_string(),
-            })?;
-        let info = |name: String, fact: &InferenceFact| {
-            let elem = match fact.datum_type.concretize() {
-                Some(DatumType::F32) => ElemType::F32,
-                Some(DatumType::I32) => ElemType::I32,
-                Some(DatumType::I64) => ElemType::I64,
-                _ => ElemType::Other,
-            };
-            let shape = match fact.shape.concretize() {
-                Some(dims) => dims.iter().map(|d| d.to_i64().unwrap_or(-1)).collect(),
-                None => Vec::new(),
-            };
-            InputInfo { name, elem, shape }
+        let load_err = |e: TractError| Error::ModelLoad {
+            backend: NAME,
+            model: model.to_string(),
+            message: format!("{e:#}"),
         };
+        let onnx = tract_onnx::onnx()
+            .with_ignore_output_shapes(true)
+            .with_ignore_value_info(true);
+        let proto = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(model_bytes))
+            .map_err(load_err)?;
+        let (declared_inputs, declared_outputs) = match proto.graph.as_ref() {
+            Some(g) => {
+                let of = |list: &[tract_onnx::pb::ValueInfoProto]| -> HashMap<String, _> {
+                    list.iter()
+                        .filter_map(|v| declared(v).map(|d| (v.name.clone(), d)))
+                        .collect()
+                };
+                (of(&g.input), of(&g.output))
+            }
+            None => Default::default(),
+        };
+        let parsed = onnx.model_for_proto_model(&proto).map_err(load_err)?;
+        drop(proto);
+
         let mut inputs = Vec::new();
         for (i, o) in parsed
             .input_outlets()
@@ -83,24 +139,65 @@ impl TractBackend {
         {
             let name = parsed.node(o.node).name.clone();
             let fact = parsed.input_fact(i).map_err(|e| err(e.to_string()))?;
-            let mut input = info(name, fact);
+            let (decl_elem, decl_shape) = declared_inputs
+                .get(&name)
+                .cloned()
+                .map_or((None, None), |(e, s)| (Some(e), s));
             // An input of unknown type is fed as float32.
-            if fact.datum_type.concretize().is_none() {
-                input.elem = ElemType::F32;
-            }
-            inputs.push(input);
+            let elem = decl_elem
+                .or_else(|| fact.datum_type.concretize().map(elem_of_datum))
+                .unwrap_or(ElemType::F32);
+            let shape = decl_shape
+                .or_else(|| fact.shape.concretize().map(|d| dims_of(&d)))
+                .unwrap_or_default();
+            inputs.push(InputInfo { name, elem, shape });
         }
+
         let mut outputs = Vec::new();
-        let mut output_infos = Vec::new();
+        let mut output_infos: Vec<Option<InputInfo>> = Vec::new();
         for o in parsed.output_outlets().map_err(|e| err(e.to_string()))? {
             let name = parsed
                 .outlet_label(*o)
                 .map(str::to_string)
                 .unwrap_or_else(|| parsed.node(o.node).name.clone());
-            let fact = parsed.outlet_fact(*o).map_err(|e| err(e.to_string()))?;
-            output_infos.push(info(name.clone(), fact));
+            output_infos.push(match declared_outputs.get(&name) {
+                Some((elem, Some(shape))) => Some(InputInfo {
+                    name: name.clone(),
+                    elem: *elem,
+                    shape: shape.clone(),
+                }),
+                _ => None,
+            });
             outputs.push(name);
         }
+        // Outputs the graph does not declare completely: their facts after tract's analysis.
+        let output_infos = if output_infos.iter().all(Option::is_some) {
+            output_infos.into_iter().flatten().collect()
+        } else {
+            let typed = parsed.clone().into_typed().ok();
+            output_infos
+                .into_iter()
+                .enumerate()
+                .map(|(i, known)| {
+                    known.unwrap_or_else(|| {
+                        let name = outputs[i].clone();
+                        let decl_elem = declared_outputs.get(&name).map(|(e, _)| *e);
+                        match typed.as_ref().and_then(|t| t.output_fact(i).ok()) {
+                            Some(f) => InputInfo {
+                                elem: decl_elem.unwrap_or_else(|| elem_of_datum(f.datum_type)),
+                                shape: dims_of(f.shape.iter()),
+                                name,
+                            },
+                            None => InputInfo {
+                                elem: decl_elem.unwrap_or(ElemType::Other),
+                                shape: Vec::new(),
+                                name,
+                            },
+                        }
+                    })
+                })
+                .collect()
+        };
         Ok(TractBackend {
             model: parsed,
             model_name: model.to_string(),
