@@ -8,7 +8,7 @@ Run it with the interpreter of an environment where the package is installed fro
 (`pip install crates/modelseal-python`, onnxruntime==1.32.0, opencv-python-headless) after
 `cargo build --release -p modelseal-cli` and scripts/fetch_models.sh:
 
-    python scripts/bench/python_predict.py [--models cls,layout,det_db] [--threads 1] [--runs 3]
+    python scripts/bench/python_predict.py [--models cls,layout,det_db] [--threads 1] [--runs 3] [--repeat 1]
 
 Each rate is the best of `--runs` runs over the list. The CLI's rate is given as measured (process
 start and model opening included) and as its steady rate, (N - 1) / (t(N) - t(1)), which leaves
@@ -73,11 +73,12 @@ def main():
     ap.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "1")))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="go through the list this many times per run")
     ap.add_argument("--list", default=os.environ.get("BENCH_LIST", str(ROOT / ".models/bench/list.txt")))
     ap.add_argument("--cli", default=str(ROOT / "target/release/modelseal"))
     args = ap.parse_args()
     models = pathlib.Path(os.environ.get("MODELSEAL_MODELS", ROOT / ".models"))
-    paths = [line.strip() for line in open(args.list) if line.strip()]
+    paths = [line.strip() for line in open(args.list) if line.strip()] * args.repeat
     if not os.path.isfile(args.cli):
         sys.exit(f"python_predict: {args.cli} missing: cargo build --release -p modelseal-cli")
     print(f"python_predict: modelseal {modelseal.__version__}, {len(paths)} images, threads={args.threads}, "
@@ -107,7 +108,9 @@ def main():
                                                           args.threads, tmp))
             cli_rate = len(paths) / cli_n
             cli_steady = (len(paths) - 1) / (cli_n - cli_1)
-            pipe = max(pipeline_rate(name, models / name, args.list, args.threads) for _ in range(args.runs))
+            repeated = pathlib.Path(tmp) / "pipeline-list.txt"
+            repeated.write_text("".join(p + "\n" for p in paths))
+            pipe = max(pipeline_rate(name, models / name, repeated, args.threads) for _ in range(args.runs))
             print(f"{name}: python_predict={py_rate:.1f}/s cli={cli_rate:.1f}/s cli_steady={cli_steady:.1f}/s "
                   f"python_pipeline={pipe:.1f}/s predict/cli_steady={py_rate / cli_steady:.2f}x "
                   f"predict/pipeline={py_rate / pipe:.2f}x", flush=True)
