@@ -37,8 +37,9 @@ pub enum Error {
         origin: Option<String>,
         reason: String,
     },
-    /// The data is sealed and no key was given.
-    #[error("{}: this model is sealed; a key is required to open it", path.display())]
+    /// The data is sealed (or, in a directory, this file starts with a modelseal or PaddleX
+    /// header) and no key was given.
+    #[error("{}: sealed (a modelseal or PaddleX header); a key is required to open it", path.display())]
     KeyRequired { path: PathBuf },
     /// A request that cannot be carried out as asked (the reason says why).
     #[error("{}: {reason}", path.display())]

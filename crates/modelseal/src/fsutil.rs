@@ -162,11 +162,10 @@ pub(crate) fn write_new_file(
     let _ = private;
     let file = opts.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let guard = RemoveOnDrop(Some(tmp.clone()));
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    // Key files and decrypted files pass through this buffer: it is wiped, never just freed.
+    let mut w = WipingWriter::new(file);
     write(&mut w)?;
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(&tmp, e.into_error()))?;
+    let file = w.finish().map_err(|e| Error::io(&tmp, e))?;
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
     match fs::hard_link(&tmp, path) {
@@ -190,6 +189,62 @@ pub(crate) fn write_new_file(
     }
     drop(guard);
     Ok(())
+}
+
+/// Size of the write buffer of [`WipingWriter`].
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// A buffered file writer whose buffer is allocated once, at its full size, and wiped when the
+/// writer is dropped (written out or not): what passes through it (key text, plaintext written
+/// on request) leaves no copy in freed memory. Writes at least as large as the buffer go
+/// straight to the file.
+struct WipingWriter {
+    file: File,
+    buf: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl WipingWriter {
+    fn new(file: File) -> WipingWriter {
+        WipingWriter {
+            file,
+            buf: zeroize::Zeroizing::new(Vec::with_capacity(WRITE_BUFFER)),
+        }
+    }
+
+    fn write_buffered(&mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        zeroize::Zeroize::zeroize(&mut *self.buf);
+        // `zeroize` on a Vec clears it but keeps its allocation.
+        debug_assert!(self.buf.capacity() >= WRITE_BUFFER);
+        Ok(())
+    }
+
+    /// Writes out what is buffered and hands the file back (the buffer is wiped).
+    fn finish(mut self) -> std::io::Result<File> {
+        self.write_buffered()?;
+        let WipingWriter { file, buf } = self;
+        drop(buf);
+        Ok(file)
+    }
+}
+
+impl Write for WipingWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > WRITE_BUFFER {
+            self.write_buffered()?;
+        }
+        if data.len() >= WRITE_BUFFER {
+            return self.file.write(data);
+        }
+        // Within the capacity reserved up front: never reallocates (no stray copy).
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_buffered()?;
+        self.file.flush()
+    }
 }
 
 struct RemoveOnDrop(Option<PathBuf>);
@@ -248,14 +303,86 @@ enum Existing {
     Other(String),
 }
 
-fn starts_with_file(path: &Path, magic: &[u8]) -> bool {
-    read_prefix(path, magic.len())
-        .map(|p| p == magic)
-        .unwrap_or(false)
+/// Whether the plain file at the path (named by its '/'-separated path relative to the output)
+/// holds exactly the bytes of the member of that name being written: a PaddleX v1 output copies
+/// the files it does not encrypt, so such a copy is part of an earlier sealing and replacing it
+/// loses nothing.
+pub(crate) type IsCopy<'a> = dyn Fn(&str, &Path) -> bool + 'a;
+
+/// The v2 header of the sealed file at `path`, when it parses and the file has exactly the
+/// length it declares (no key needed).
+fn v2_header_of(path: &Path) -> Option<crate::v2::Header> {
+    let mut f = File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let h = crate::v2::read_header(&mut f, path).ok()?;
+    (h.sealed_len() == len).then_some(h)
+}
+
+/// Whether `files` (relative name, path) are exactly a v2 sealing: a manifest whose header
+/// parses as the manifest, and beside it only `<name>.sealed` files whose headers parse as
+/// member `<name>` of the same sealing, each of the length its header declares.
+fn is_v2_sealing(files: &[(String, PathBuf)]) -> bool {
+    use crate::manifest::{MANIFEST_NAME, SEALED_SUFFIX};
+    use crate::v2::Kind;
+    let Some((_, manifest)) = files.iter().find(|(n, _)| n == MANIFEST_NAME) else {
+        return false;
+    };
+    let Some(m) = v2_header_of(manifest) else {
+        return false;
+    };
+    if m.kind != Kind::Manifest || m.name != MANIFEST_NAME {
+        return false;
+    }
+    files.iter().all(|(name, path)| {
+        name == MANIFEST_NAME
+            || name.strip_suffix(SEALED_SUFFIX).is_some_and(|member| {
+                v2_header_of(path).is_some_and(|h| {
+                    h.kind == Kind::Member && h.name == member && h.seal_id == m.seal_id
+                })
+            })
+    })
+}
+
+/// The key check field of a file with a full PaddleX v1 header: `PADDLE1`, 64 lower-case hex
+/// digits (SHA-256 of the key), and a length of at least header plus tag.
+fn v1_key_check_of(path: &Path) -> Option<Vec<u8>> {
+    let len = fs::metadata(path).ok()?.len();
+    if len < (crate::v1::HEADER_LEN + crate::v1::TAG_LEN) as u64 {
+        return None;
+    }
+    let head = read_prefix(path, 71).ok()?;
+    let check = head.strip_prefix(&crate::v1::MAGIC[..])?;
+    (check.len() == 64 && check.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| check.to_vec())
+}
+
+/// Whether `files` (relative name, path) are exactly a PaddleX v1 sealing of the members being
+/// written: every `<name>.encrypted` file of a model, params or config member carries a full v1
+/// header, all under one key, the model among them; every other file is a byte-for-byte copy of
+/// the member of its name (`is_copy`), as PaddleX's tool copies the files it does not encrypt.
+fn is_v1_sealing(files: &[(String, PathBuf)], is_copy: &IsCopy<'_>) -> bool {
+    use crate::manifest::{Role, V1_SUFFIX};
+    let mut key_check: Option<Vec<u8>> = None;
+    let mut model = false;
+    for (name, path) in files {
+        let encrypted_role = name
+            .strip_suffix(V1_SUFFIX)
+            .map(Role::of)
+            .filter(|r| matches!(r, Role::Model | Role::Params | Role::Config));
+        if let (Some(role), Some(check)) = (encrypted_role, v1_key_check_of(path)) {
+            if key_check.get_or_insert_with(|| check.clone()) != &check {
+                return false;
+            }
+            model |= role == Role::Model;
+        } else if !is_copy(name, path) {
+            return false;
+        }
+    }
+    model
 }
 
 /// Looks at `dst` without following a symbolic link at any level.
-fn existing(dst: &Path) -> Result<Existing> {
+fn existing(dst: &Path, is_copy: &IsCopy<'_>) -> Result<Existing> {
     let meta = match fs::symlink_metadata(dst) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Absent),
@@ -267,65 +394,48 @@ fn existing(dst: &Path) -> Result<Existing> {
     if !meta.is_dir() {
         return Ok(Existing::Other("is not a directory".into()));
     }
-    let mut files = Vec::new();
-    let mut stack = vec![dst.to_path_buf()];
-    while let Some(dir) = stack.pop() {
+    // (name relative to dst, '/'-separated; path)
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut folders = false;
+    let mut stack = vec![(dst.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
         for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
-            let t = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            let path = entry.path();
+            let t = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
+                return Ok(Existing::Other(format!(
+                    "holds {}, whose name is not UTF-8",
+                    path.display()
+                )));
+            };
+            let name = format!("{prefix}{file_name}");
             if t.is_dir() {
-                stack.push(entry.path());
+                folders = true;
+                stack.push((path, format!("{name}/")));
             } else if t.is_file() {
-                files.push(entry.path());
+                files.push((name, path));
             } else {
                 return Ok(Existing::Other(format!(
                     "holds {}, which is not a regular file",
-                    entry.path().display()
+                    path.display()
                 )));
             }
         }
     }
     if files.is_empty() {
-        return Ok(
-            if stack.is_empty()
-                && fs::read_dir(dst)
-                    .map_err(|e| Error::io(dst, e))?
-                    .next()
-                    .is_none()
-            {
-                Existing::Empty
-            } else {
-                Existing::Other("holds empty folders".into())
-            },
-        );
+        return Ok(if folders {
+            Existing::Other("holds empty folders".into())
+        } else {
+            Existing::Empty
+        });
     }
-    let name = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let v2_member = |p: &Path| {
-        let n = name(p);
-        (n.ends_with(crate::manifest::SEALED_SUFFIX)
-            || p == dst.join(crate::manifest::MANIFEST_NAME))
-            && starts_with_file(p, crate::v2::MAGIC)
-    };
-    if dst.join(crate::manifest::MANIFEST_NAME).is_file() && files.iter().all(|p| v2_member(p)) {
-        return Ok(Existing::EarlierSealing);
-    }
-    let v1_model = files.iter().any(|p| {
-        name(p)
-            .strip_suffix(crate::manifest::V1_SUFFIX)
-            .is_some_and(|n| crate::manifest::Role::of(n) == crate::manifest::Role::Model)
-            && starts_with_file(p, &crate::v1::MAGIC[..6])
-    });
-    let any_v2 = files.iter().any(|p| starts_with_file(p, crate::v2::MAGIC));
-    if v1_model && !any_v2 {
+    files.sort();
+    if is_v2_sealing(&files) || is_v1_sealing(&files, is_copy) {
         return Ok(Existing::EarlierSealing);
     }
     Ok(Existing::Other(
-        "is not empty and is not an earlier sealing".into(),
+        "is not empty and is not an earlier sealing (a v2 sealing whose headers all agree, or a PaddleX v1 output of these members)".into(),
     ))
 }
 
@@ -360,8 +470,14 @@ fn remove_stale_staging(parent: &Path, name: &str) {
 impl OutputDir {
     /// Checks that `dst` may receive output made from `src` and creates the temporary directory.
     /// Refused: `dst` equal to or inside `src`, or containing it; a symbolic link; an existing
-    /// non-empty `dst`, unless `force` is set and it holds an earlier sealing (v2 or PaddleX v1).
-    pub(crate) fn prepare(src: &Path, dst: &Path, force: bool) -> Result<OutputDir> {
+    /// non-empty `dst`, unless `force` is set and it holds an earlier sealing (v2 or PaddleX v1;
+    /// `is_copy` tells the plain files a v1 output copies from the members being written).
+    pub(crate) fn prepare(
+        src: &Path,
+        dst: &Path,
+        force: bool,
+        is_copy: &IsCopy<'_>,
+    ) -> Result<OutputDir> {
         let src_abs = fs::canonicalize(src).map_err(|e| Error::io(src, e))?;
         if let Ok(meta) = fs::symlink_metadata(dst) {
             if meta.file_type().is_symlink() {
@@ -393,7 +509,7 @@ impl OutputDir {
                 "contains the model directory; replacing it would delete the input",
             ));
         }
-        match existing(&dst_abs)? {
+        match existing(&dst_abs, is_copy)? {
             Existing::Absent | Existing::Empty => {}
             Existing::EarlierSealing if force => {}
             Existing::EarlierSealing => {
@@ -448,11 +564,9 @@ impl OutputDir {
             .create_new(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut w = WipingWriter::new(file);
         write(&mut w)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(&path, e.into_error()))?;
+        let file = w.finish().map_err(|e| Error::io(&path, e))?;
         file.sync_all().map_err(|e| Error::io(&path, e))
     }
 
@@ -460,7 +574,7 @@ impl OutputDir {
     /// now: nothing, or an empty directory, is replaced atomically (the rename fails if it is no
     /// longer empty); an earlier sealing only with `force`; anything else (a directory that
     /// appeared or changed meanwhile) is left alone and the output is discarded.
-    pub(crate) fn commit(mut self) -> Result<PathBuf> {
+    pub(crate) fn commit(mut self, is_copy: &IsCopy<'_>) -> Result<PathBuf> {
         let (parent, name) = split_parent(&self.dst)?;
         let changed = |reason: &str| {
             Error::usage(
@@ -468,7 +582,7 @@ impl OutputDir {
                 format!("{reason} while the output was written; it was left alone and nothing was written"),
             )
         };
-        match existing(&self.dst)? {
+        match existing(&self.dst, is_copy)? {
             Existing::Absent | Existing::Empty => {
                 if let Err(e) = fs::rename(&self.tmp, &self.dst) {
                     return Err(match e.kind() {
@@ -518,13 +632,17 @@ mod tests {
         fs::write(p, data).unwrap();
     }
 
+    fn never(_: &str, _: &Path) -> bool {
+        false
+    }
+
     #[test]
     fn a_directory_that_appears_before_commit_is_left_alone() {
         let tmp = tempfile::TempDir::new().unwrap();
         let src = tmp.path().join("src");
         write(&src.join("model.onnx"), b"m");
         let dst = tmp.path().join("out");
-        let out = OutputDir::prepare(&src, &dst, true).unwrap();
+        let out = OutputDir::prepare(&src, &dst, true, &never).unwrap();
         out.write_file("x.sealed", &mut |w| {
             w.write_all(b"x").map_err(|e| Error::io("x", e))
         })
@@ -532,7 +650,7 @@ mod tests {
         let staging = out.path().to_path_buf();
         // Someone creates the destination with their own files meanwhile.
         write(&dst.join("precious.txt"), b"keep me");
-        let e = out.commit().unwrap_err();
+        let e = out.commit(&never).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Usage, "{e}");
         assert_eq!(fs::read(dst.join("precious.txt")).unwrap(), b"keep me");
         assert!(!dst.join("x.sealed").exists());
@@ -546,49 +664,118 @@ mod tests {
         write(&src.join("model.onnx"), b"m");
         let dst = tmp.path().join("out");
         fs::create_dir(&dst).unwrap();
-        let out = OutputDir::prepare(&src, &dst, false).unwrap();
+        let out = OutputDir::prepare(&src, &dst, false, &never).unwrap();
         out.write_file("a", &mut |w| {
             w.write_all(b"a").map_err(|e| Error::io("a", e))
         })
         .unwrap();
-        out.commit().unwrap();
+        out.commit(&never).unwrap();
         assert_eq!(fs::read(dst.join("a")).unwrap(), b"a");
         // An empty directory at prepare time that is filled before commit is not replaced.
         let dst2 = tmp.path().join("out2");
         fs::create_dir(&dst2).unwrap();
-        let out = OutputDir::prepare(&src, &dst2, true).unwrap();
+        let out = OutputDir::prepare(&src, &dst2, true, &never).unwrap();
         write(&dst2.join("late.txt"), b"late");
-        assert!(out.commit().is_err());
+        assert!(out.commit(&never).is_err());
         assert_eq!(fs::read(dst2.join("late.txt")).unwrap(), b"late");
     }
 
     #[test]
     fn force_replaces_only_earlier_sealings_and_never_a_symlink() {
+        use crate::v2::{seal_image, Kind, SealParams};
         let tmp = tempfile::TempDir::new().unwrap();
         let src = tmp.path().join("src");
         write(&src.join("model.onnx"), b"m");
         let foreign = tmp.path().join("foreign");
         write(&foreign.join("thesis.tex"), b"years of work");
-        let e = OutputDir::prepare(&src, &foreign, true).err().unwrap();
+        let e = OutputDir::prepare(&src, &foreign, true, &never)
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("not an earlier sealing"), "{e}");
+        // v2: headers that parse and agree (no key needed to tell).
+        let key = crate::Key::generate().unwrap();
+        let seal_id = [7u8; 16];
+        let image = |kind, name: &str, id| {
+            let p = SealParams {
+                kind,
+                name: name.into(),
+                seal_id: id,
+                chunk_log2: 12,
+            };
+            seal_image(&key, &p, b"payload").unwrap()
+        };
         let v2 = tmp.path().join("v2");
-        write(&v2.join(crate::manifest::MANIFEST_NAME), b"MDLSEAL\x02...");
-        write(&v2.join("model.onnx.sealed"), b"MDLSEAL\x02...");
-        assert_eq!(existing(&v2).unwrap(), Existing::EarlierSealing);
+        write(
+            &v2.join(crate::manifest::MANIFEST_NAME),
+            &image(Kind::Manifest, crate::manifest::MANIFEST_NAME, seal_id),
+        );
+        write(
+            &v2.join("model.onnx.sealed"),
+            &image(Kind::Member, "model.onnx", seal_id),
+        );
+        assert_eq!(existing(&v2, &never).unwrap(), Existing::EarlierSealing);
         write(&v2.join("notes.txt"), b"mine");
-        assert!(matches!(existing(&v2).unwrap(), Existing::Other(_)));
+        assert!(matches!(existing(&v2, &never).unwrap(), Existing::Other(_)));
+        fs::remove_file(v2.join("notes.txt")).unwrap();
+        // The magic alone, another sealing's member, a member under another name: not a sealing.
+        write(&v2.join("a.onnx.sealed"), b"MDLSEAL\x02...");
+        assert!(matches!(existing(&v2, &never).unwrap(), Existing::Other(_)));
+        write(
+            &v2.join("a.onnx.sealed"),
+            &image(Kind::Member, "a.onnx", [8; 16]),
+        );
+        assert!(matches!(existing(&v2, &never).unwrap(), Existing::Other(_)));
+        write(
+            &v2.join("a.onnx.sealed"),
+            &image(Kind::Member, "b.onnx", seal_id),
+        );
+        assert!(matches!(existing(&v2, &never).unwrap(), Existing::Other(_)));
+        write(
+            &v2.join("a.onnx.sealed"),
+            &image(Kind::Member, "a.onnx", seal_id),
+        );
+        assert_eq!(existing(&v2, &never).unwrap(), Existing::EarlierSealing);
+        // v1: full headers under one key, the model among them; other files copies.
         let v1 = tmp.path().join("v1");
-        write(&v1.join("__model__.encrypted"), b"PADDLE1...");
+        write(
+            &v1.join("__model__.encrypted"),
+            &crate::v1::seal(&key, b"program").unwrap(),
+        );
         write(&v1.join(".success"), b"");
-        assert_eq!(existing(&v1).unwrap(), Existing::EarlierSealing);
+        assert!(matches!(existing(&v1, &never).unwrap(), Existing::Other(_)));
+        let copies = |name: &str, _: &Path| name == ".success";
+        assert_eq!(existing(&v1, &copies).unwrap(), Existing::EarlierSealing);
+        write(&v1.join("__model__.encrypted"), b"PADDLE1...");
+        assert!(matches!(
+            existing(&v1, &copies).unwrap(),
+            Existing::Other(_)
+        ));
         #[cfg(unix)]
         {
-            let sealed = tmp.path().join("sealed-real");
-            write(&sealed.join(crate::manifest::MANIFEST_NAME), b"MDLSEAL\x02");
             let link = tmp.path().join("link");
-            std::os::unix::fs::symlink(&sealed, &link).unwrap();
-            let e = OutputDir::prepare(&src, &link, true).err().unwrap();
+            std::os::unix::fs::symlink(&v2, &link).unwrap();
+            let e = OutputDir::prepare(&src, &link, true, &never).err().unwrap();
             assert!(e.to_string().contains("symbolic link"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_write_buffer_is_wiped_and_large_writes_bypass_it() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let path = tmp.path().join("f");
+        let mut w = WipingWriter::new(File::create(&path).unwrap());
+        w.write_all(b"secret").unwrap();
+        assert_eq!(&w.buf[..], b"secret");
+        let big = vec![1u8; WRITE_BUFFER + 1];
+        w.write_all(&big).unwrap();
+        // Flushed before the large write, wiped, and kept at its size (never reallocated).
+        assert!(w.buf.is_empty());
+        assert!(w.buf.capacity() >= WRITE_BUFFER);
+        w.write_all(b"tail").unwrap();
+        drop(w.finish().unwrap());
+        let mut want = b"secret".to_vec();
+        want.extend_from_slice(&big);
+        want.extend_from_slice(b"tail");
+        assert_eq!(fs::read(&path).unwrap(), want);
     }
 }

@@ -60,20 +60,43 @@ impl Key {
         Self::parse(text, Some(origin.to_string()))
     }
 
-    /// Reads a key file: the base64 key, optionally surrounded by whitespace.
+    /// Reads a key file: the base64 key, optionally surrounded by whitespace. A pipe works too
+    /// (`--key-file <(...)`); at most a few KiB are read.
     pub fn read_file(path: &Path) -> Result<Key> {
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut text = Zeroizing::new(String::new());
-        f.take(MAX_KEY_FILE_LEN + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::io(path, e))?;
-        if text.len() as u64 > MAX_KEY_FILE_LEN {
+        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Self::from_reader(&mut f, &format!("key file {}", path.display())).map_err(|e| match e {
+            Error::Io { source, .. } => Error::io(path, source),
+            other => other,
+        })
+    }
+
+    /// Reads a key from `reader` (a key file, standard input): the base64 key, optionally
+    /// surrounded by whitespace; `origin` names the source in errors. The text is read into
+    /// one buffer allocated up front at its full size and wiped when dropped (no growth that
+    /// would leave copies in freed memory); more than a few KiB is refused as not a key.
+    pub fn from_reader(reader: &mut dyn Read, origin: &str) -> Result<Key> {
+        let limit = MAX_KEY_FILE_LEN as usize;
+        let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
+        let mut n = 0;
+        while n < buf.len() {
+            match reader.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(origin, e)),
+            }
+        }
+        if n > limit {
             return Err(Error::BadKey {
-                origin: Some(format!("key file {}", path.display())),
-                reason: "the file is far longer than a key".into(),
+                origin: Some(origin.to_string()),
+                reason: "far longer than a key (44 characters)".into(),
             });
         }
-        Self::parse(&text, Some(format!("key file {}", path.display())))
+        let text = std::str::from_utf8(&buf[..n]).map_err(|_| Error::BadKey {
+            origin: Some(origin.to_string()),
+            reason: "not text; a key is base64 of 32 bytes, 44 characters".into(),
+        })?;
+        Self::parse(text, Some(origin.to_string()))
     }
 
     fn parse(text: &str, origin: Option<String>) -> Result<Key> {
@@ -162,6 +185,34 @@ mod tests {
         assert_eq!(a.to_base64().len(), 44);
         assert!(!format!("{a:?}").contains(&*a.to_base64()));
         assert!(a.0.is_excluded_from_core_dumps() || !cfg!(target_os = "linux"));
+    }
+
+    /// A reader that hands out its bytes a few at a time, like a pipe.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn keys_are_read_from_any_reader_within_a_bound() {
+        let text = b"  MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=\n";
+        let k = Key::from_reader(&mut Trickle(text), "standard input").unwrap();
+        assert_eq!(&k.as_bytes()[..], b"12345678123456781234567812345678");
+        // An endless source stops at the bound: an error naming the source, not a hang.
+        let e = Key::from_reader(&mut std::io::repeat(b'A'), "standard input").unwrap_err();
+        assert!(matches!(e, Error::BadKey { .. }), "{e}");
+        assert!(e.to_string().contains("standard input"), "{e}");
+        let e = Key::from_reader(&mut &b"\xff\xfe"[..], "pipe").unwrap_err();
+        assert!(
+            e.to_string().contains("pipe") && e.to_string().contains("not text"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -68,8 +68,8 @@ impl FromStr for SealId {
 
 /// How to open a model directory: the one open policy.
 ///
-/// - **Without a key**, only a plain directory opens (an unencrypted deployment); a sealed one is
-///   [`Error::KeyRequired`].
+/// - **Without a key**, only a plain directory opens (an unencrypted deployment); one holding any
+///   file that starts with a modelseal or PaddleX header is [`Error::KeyRequired`], naming that file.
 /// - **With a key**, only a sealing that verifies opens: a v2 directory whose manifest
 ///   authenticates and lists exactly the files present. A plain directory, a plain member, a
 ///   decoy file or a missing manifest is refused ([`Error::NotSealed`], or an integrity error).
@@ -165,10 +165,13 @@ impl OpenOptions {
                     "a sealing id is expected, but no key was given (a pinned sealing opens only with its key)",
                 ));
             }
+            // A file that starts like a sealed one makes the directory need a key, even beside
+            // plain files: running the plain part of a sealing, or guessing that a sealed-looking
+            // member is plain, is never right. The error names that file.
             for f in &files {
                 if sniff(&f.path)? != Storage::Plain {
                     return Err(Error::KeyRequired {
-                        path: dir.to_path_buf(),
+                        path: f.path.clone(),
                     });
                 }
             }

@@ -15,6 +15,7 @@ use crate::v2::{self, Header, Kind, SealParams};
 use ring::digest;
 use std::io::Read;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Output format of a sealing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +92,10 @@ pub fn seal_dir(
             ));
         }
     }
-    let out = OutputDir::prepare(src.root(), dst, opts.force)?;
+    // A plain file of an earlier PaddleX v1 output counts as part of that sealing only when it is
+    // a copy of the member of its name being sealed now.
+    let is_copy = |name: &str, path: &Path| same_as_member(src, name, path);
+    let out = OutputDir::prepare(src.root(), dst, opts.force, &is_copy)?;
     let mut written = Vec::new();
     match opts.format {
         OutputFormat::V2 => {
@@ -201,7 +205,7 @@ pub fn seal_dir(
             }
         }
     }
-    out.commit()?;
+    out.commit(&is_copy)?;
     Ok(written)
 }
 
@@ -224,7 +228,8 @@ pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
             "the model directory holds no files",
         ));
     }
-    let out = OutputDir::prepare(src.root(), dst, false)?;
+    let never = |_: &str, _: &Path| false;
+    let out = OutputDir::prepare(src.root(), dst, false, &never)?;
     for name in &names {
         let (_, mut reader) = src.stream(name)?;
         out.write_file(name, &mut |w| {
@@ -233,8 +238,56 @@ pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
                 .map_err(|e| Error::io(dst.join(name), e))
         })?;
     }
-    out.commit()?;
+    out.commit(&never)?;
     Ok(names)
+}
+
+/// Whether the file at `path` holds exactly the bytes of member `name` of `src` (decrypted in
+/// memory when `src` is sealed), compared a block at a time in wiped buffers.
+fn same_as_member(src: &ModelDir, name: &str, path: &Path) -> bool {
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+        return false;
+    };
+    // The cheap test first: a size known without decrypting.
+    if src.size(name).is_some_and(|size| size != len) {
+        return false;
+    }
+    let Ok((size, mut member)) = src.stream(name) else {
+        return false;
+    };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if size != len {
+        return false;
+    }
+    let mut a = Zeroizing::new(vec![0u8; 1 << 16]);
+    let mut b = Zeroizing::new(vec![0u8; 1 << 16]);
+    loop {
+        let (Ok(n), Ok(m)) = (read_full(&mut member, &mut a), read_full(&mut file, &mut b)) else {
+            return false;
+        };
+        if n != m || a[..n] != b[..m] {
+            return false;
+        }
+        if n < a.len() {
+            return true;
+        }
+    }
+}
+
+/// Reads until `buf` is full or the end of `r`; the number of bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn reader_err(e: Error, path: &Path) -> Error {

@@ -170,6 +170,79 @@ fn swapped_members_are_detected() {
     assert_eq!(err.kind(), ErrorKind::Integrity);
 }
 
+/// Flips a bit of the last byte of a sealed file: the last chunk's tag, so that decrypting the
+/// payload would fail with `ChunkCorrupted`.
+fn damage_payload(path: &Path) {
+    let mut bytes = fs::read(path).unwrap();
+    *bytes.last_mut().unwrap() ^= 0x80;
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_member_copied_over_the_manifest_is_refused_before_decryption() {
+    let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
+    let manifest = f.out.join("modelseal.manifest");
+    fs::copy(f.out.join("model.onnx.sealed"), &manifest).unwrap();
+    // Its payload is damaged too: had it been decrypted, the error would be ChunkCorrupted.
+    damage_payload(&manifest);
+    let err = open_all(&f.out, &f.key).unwrap_err();
+    match &err {
+        Error::MemberSwapped {
+            path,
+            expected,
+            found,
+        } => {
+            assert_eq!(path, &manifest);
+            assert_eq!(expected, "modelseal.manifest");
+            assert_eq!(found, "model.onnx");
+        }
+        other => panic!("expected MemberSwapped, got {other:?}: {other}"),
+    }
+    assert_eq!(err.kind(), ErrorKind::Integrity);
+    assert!(err.to_string().contains("modelseal.manifest"), "{err}");
+}
+
+#[test]
+fn a_manifest_header_of_the_wrong_kind_or_name_is_refused_before_decryption() {
+    use modelseal::internal::{seal_image, SealParams};
+    use modelseal::Kind;
+    let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);
+    let seal_id = *open_dir(&f.out, Some(&f.key))
+        .unwrap()
+        .seal_id()
+        .unwrap()
+        .as_bytes();
+    let manifest = f.out.join("modelseal.manifest");
+    let original = fs::read(&manifest).unwrap();
+    // Headers authenticated under the right key and sealing id: a manifest naming another
+    // member, a member named like the manifest, and a member naming another member.
+    for (kind, name) in [
+        (Kind::Manifest, "model.onnx"),
+        (Kind::Member, "modelseal.manifest"),
+        (Kind::Member, "inference.yml"),
+    ] {
+        let params = SealParams {
+            kind,
+            name: name.into(),
+            seal_id,
+            chunk_log2: 12,
+        };
+        let forged = seal_image(&f.key, &params, b"{\"format\": \"modelseal-manifest\"}").unwrap();
+        fs::write(&manifest, forged).unwrap();
+        damage_payload(&manifest);
+        let err = open_all(&f.out, &f.key).unwrap_err();
+        assert!(
+            matches!(&err, Error::MemberSwapped { found, expected, .. }
+                if found == name && expected == "modelseal.manifest"),
+            "{kind:?} {name}: {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Integrity);
+    }
+    // The genuine manifest opens again.
+    fs::write(&manifest, original).unwrap();
+    assert_eq!(open_all(&f.out, &f.key).unwrap().len(), 2);
+}
+
 #[test]
 fn member_from_another_sealing_is_detected() {
     let f = fixture(&[("model.onnx", 1000), ("inference.yml", 10)], 12);

@@ -115,9 +115,20 @@ fn a_paddle1_decoy_does_not_make_a_plain_directory_sealed() {
         .open(tmp.path())
         .unwrap_err();
     assert!(matches!(err, Error::NotSealed { .. }), "{err}");
-    // Without a key, a directory holding anything that looks sealed needs the key.
+    // Without a key, a directory holding anything that looks sealed needs the key: the error
+    // names the file that looks sealed and says that a key is needed.
     let err = OpenOptions::new().open(&d.plain).unwrap_err();
-    assert!(matches!(err, Error::KeyRequired { .. }), "{err}");
+    assert!(
+        matches!(&err, Error::KeyRequired { path } if path == &d.plain.join("decoy")),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&*d.plain.join("decoy").to_string_lossy())
+            && text.contains("a key is required"),
+        "{text}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Usage);
 }
 
 #[test]
