@@ -99,6 +99,12 @@ impl App {
                 .map(|m| (m.clone(), View::Raw)),
         };
         let (m, v) = found.ok_or_else(|| ApiError::not_found(format!("unknown model {name:?}")))?;
+        if let (View::Raw, Some(why)) = (v, m.raw_refusal()) {
+            return Err(ApiError::not_found(format!(
+                "model {name:?} is not served: {why}; use the pipeline view {:?}",
+                m.name
+            )));
+        }
         match version {
             None | Some("") | Some(VERSION) => Ok((m, v)),
             Some(other) => Err(ApiError::not_found(format!(

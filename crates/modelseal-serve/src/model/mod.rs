@@ -94,6 +94,8 @@ pub struct ServedModel {
     pub pipeline_meta: ViewMeta,
     /// Metadata of `NAME-raw`.
     pub raw_meta: ViewMeta,
+    /// Why `NAME-raw` is not served, when it is not (see [`raw_view_refusal`]).
+    raw_refusal: Option<String>,
     queue: Arc<BatchQueue<Job>>,
     admission: Arc<Admission>,
     worker: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -104,7 +106,9 @@ mod tests;
 mod views;
 
 use views::{datatype_of, task_name, task_outputs};
-pub use views::{pipeline_outputs, prepare_images, raw_inputs, raw_outputs, PipelineOptions};
+pub use views::{
+    pipeline_outputs, prepare_images, raw_inputs, raw_outputs, raw_view_refusal, PipelineOptions,
+};
 
 /// Runs blocking work on the worker pool and awaits it.
 pub async fn on_pool<T: Send + 'static>(
@@ -146,6 +150,10 @@ impl ServedModel {
                 })
                 .collect::<Vec<_>>()
         };
+        let raw_refusal = raw_view_refusal(&raw_inputs, &raw_outputs);
+        if let Some(why) = &raw_refusal {
+            tracing::warn!(model = name, reason = %why, "the raw view {name}-raw is not served");
+        }
         let backend = pred.backend_name();
         let raw_meta = ViewMeta {
             platform: format!("{backend}_onnx"),
@@ -172,6 +180,7 @@ impl ServedModel {
             raw_outputs,
             pipeline_meta,
             raw_meta,
+            raw_refusal,
             queue,
             admission: Admission::new(max_queue),
             worker: std::sync::Mutex::new(Some(worker)),
@@ -181,6 +190,11 @@ impl ServedModel {
     /// The task.
     pub fn task(&self) -> Task {
         self.task
+    }
+
+    /// Why the raw view is not served, when it is not.
+    pub fn raw_refusal(&self) -> Option<&str> {
+        self.raw_refusal.as_deref()
     }
 
     /// Metadata of a view.

@@ -170,3 +170,26 @@ fn undecodable_images_are_bad_requests() {
         assert!(e.message().contains("image[0]"), "{e}");
     }
 }
+
+#[test]
+fn a_raw_view_with_tensors_the_backends_cannot_exchange_is_refused_naming_them() {
+    let t = |name: &str, elem: ElemType| InputInfo {
+        name: name.into(),
+        elem,
+        shape: vec![-1, 2],
+    };
+    let ok = [
+        t("x", ElemType::F32),
+        t("n", ElemType::I32),
+        t("i", ElemType::I64),
+    ];
+    assert_eq!(raw_view_refusal(&ok, &ok), None);
+    let why = raw_view_refusal(&[t("x", ElemType::F32), t("mask", ElemType::Other)], &ok).unwrap();
+    assert!(why.contains("input \"mask\""), "{why}");
+    assert!(why.contains("FP32, INT32 and INT64"), "{why}");
+    let why = raw_view_refusal(&ok, &[t("y", ElemType::F32), t("flags", ElemType::Other)]).unwrap();
+    assert!(
+        why.contains("output \"flags\"") && !why.contains("\"y\""),
+        "{why}"
+    );
+}

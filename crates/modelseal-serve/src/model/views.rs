@@ -22,6 +22,26 @@ pub(super) fn datatype_of(e: ElemType) -> Option<DataType> {
     }
 }
 
+/// Why the raw view of a model cannot be served, if it cannot: an input or output whose element
+/// type is not one the backends exchange (FP32, INT32, INT64), named with its role. Such a model
+/// is still served through its pipeline view.
+pub fn raw_view_refusal(inputs: &[InputInfo], outputs: &[InputInfo]) -> Option<String> {
+    let odd: Vec<String> = inputs
+        .iter()
+        .map(|i| ("input", i))
+        .chain(outputs.iter().map(|o| ("output", o)))
+        .filter(|(_, t)| datatype_of(t.elem).is_none())
+        .map(|(role, t)| format!("{role} {:?}", t.name))
+        .collect();
+    (!odd.is_empty()).then(|| {
+        format!(
+            "{} of an element type other than FP32, INT32 and INT64, which the inference backends \
+             cannot exchange",
+            odd.join(", ")
+        )
+    })
+}
+
 pub(super) fn task_outputs(task: Task) -> Vec<TensorMeta> {
     match task {
         Task::Classify => vec![
@@ -240,7 +260,7 @@ pub fn raw_inputs(
             .ok_or_else(|| ApiError::bad_request(format!("missing input {:?}", m.name)))?;
         let want = datatype_of(m.elem).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "input {}: the model's element type is not one this server feeds",
+                "input {}: the model's element type is not FP32, INT32 or INT64, the types the inference backends take",
                 m.name
             ))
         })?;
