@@ -201,25 +201,29 @@ impl Server {
     }
 
     /// SIGTERM, then the exit code and the `stopped` event.
-    fn stop(mut self) -> (i32, Value) {
+    fn stop(self) -> (i32, Value) {
+        let (code, log) = self.stop_with_log();
+        let stopped = log
+            .into_iter()
+            .rfind(|v| v["message"] == "stopped")
+            .unwrap_or(Value::Null);
+        (code, stopped)
+    }
+
+    /// SIGTERM, then the exit code and every log event of the server, to its end.
+    fn stop_with_log(mut self) -> (i32, Vec<Value>) {
         let st = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(st.success());
         let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        let mut stopped = Value::Null;
-        for v in self.seen.drain(..).chain(self.events.try_iter()) {
-            if v["message"] == "stopped" {
-                stopped = v;
-            }
+        let mut log = std::mem::take(&mut self.seen);
+        // The reader ends at the end of the server's stderr.
+        while let Ok(v) = self.events.recv_timeout(Duration::from_secs(10)) {
+            log.push(v);
         }
-        while let Ok(v) = self.events.recv_timeout(Duration::from_secs(5)) {
-            if v["message"] == "stopped" {
-                stopped = v;
-            }
-        }
-        (code, stopped)
+        (code, log)
     }
 }
 
@@ -626,4 +630,58 @@ fn the_raw_view_on_tract_describes_the_models_tensors_and_runs_them_like_onnxrun
         }
     }
     assert_eq!(ort.stop().0, 0);
+}
+
+#[test]
+fn the_log_follows_rust_log_and_modelseal_log() {
+    let model = format!("seg={}", tiny_model().display());
+    let refused = |v: &Value| v["message"] == "request refused";
+    let not_found = |s: &Server| {
+        let (st, _) = s.json(
+            "POST",
+            "/v2/models/nope/infer",
+            &image_request(&[bmp(4, 4)]),
+        );
+        assert_eq!(st, 404);
+    };
+    // RUST_LOG, and MODELSEAL_LOG as its alias: debug events (a refused request) are logged.
+    for var in ["RUST_LOG", "MODELSEAL_LOG"] {
+        let mut s = Server::start(&["--model", &model], &[(var, "modelseal_serve=debug")]).unwrap();
+        not_found(&s);
+        let ev = s.wait_for(refused, Duration::from_secs(20));
+        assert!(
+            ev.is_some_and(|e| e["status"] == 404),
+            "{var}: {:?}",
+            s.seen
+        );
+        assert_eq!(s.stop().0, 0);
+    }
+    // By default, and when RUST_LOG (which comes first) says info: none, to the server's end.
+    for envs in [
+        vec![],
+        vec![("RUST_LOG", "info"), ("MODELSEAL_LOG", "debug")],
+    ] {
+        let s = Server::start(&["--model", &model], &envs).unwrap();
+        not_found(&s);
+        let (code, log) = s.stop_with_log();
+        assert_eq!(code, 0);
+        let stopped = log.iter().find(|v| v["message"] == "stopped").unwrap();
+        assert_eq!(stopped["accepted"], 1, "{envs:?}");
+        assert!(!log.iter().any(refused), "{envs:?}: {log:?}");
+    }
+    // A filter that does not parse is named in a warning; the server runs at its default level.
+    let mut s = Server::start(
+        &["--model", &model],
+        &[("RUST_LOG", "modelseal_serve=loud")],
+    )
+    .unwrap();
+    let warned = s
+        .wait_for(
+            |v| v["message"] == "ignoring the log filter, which does not parse",
+            Duration::from_secs(5),
+        )
+        .expect("a warning about RUST_LOG");
+    assert_eq!(warned["variable"], "RUST_LOG");
+    assert_eq!(warned["level"], "WARN");
+    assert_eq!(s.stop().0, 0);
 }

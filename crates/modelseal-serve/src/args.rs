@@ -10,8 +10,8 @@ use crate::error::ServeError;
 /// Default request body limit: 64 MiB.
 pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
-/// Options of `modelseal serve`.
-#[derive(clap::Args, Debug, Clone)]
+/// Options of `modelseal serve`. Its `Debug` form shows `--key` as `<redacted>`.
+#[derive(clap::Args, Clone)]
 #[command(
     after_help = "The key is read from --key-file FILE (or MODELSEAL_KEY_FILE), else MODELSEAL_KEY, else --key (warned: argv is visible).
 Every model is opened and verified before the server listens: a wrong key (exit 4), a tampered model (exit 5) or,
@@ -106,6 +106,73 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub shutdown_timeout: u64,
+    /// Log verbosity from the `modelseal` binary's global `-v` (count): 2 debug, 3 or more trace.
+    /// Not a `serve` option itself; `RUST_LOG` (or `MODELSEAL_LOG`) overrides it.
+    #[arg(skip)]
+    pub verbose: u8,
+    /// Only errors in the log, from the `modelseal` binary's global `-q`. Not a `serve` option
+    /// itself; `RUST_LOG` (or `MODELSEAL_LOG`) overrides it.
+    #[arg(skip)]
+    pub quiet: bool,
+}
+
+/// What `Debug` shows instead of key text.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field by name, so that a new one cannot be left out (nor shown unredacted) unseen.
+        let ServeArgs {
+            model,
+            model_dir,
+            key_file,
+            key,
+            host,
+            http_port,
+            grpc_port,
+            backend,
+            thread_num,
+            use_gpu,
+            gpu_id,
+            use_trt,
+            max_batch_size,
+            batch_delay_us,
+            max_queue,
+            max_body_bytes,
+            decode_threads,
+            allow_paddlex_v1,
+            seal_id,
+            log_format,
+            shutdown_timeout,
+            verbose,
+            quiet,
+        } = self;
+        f.debug_struct("ServeArgs")
+            .field("model", model)
+            .field("model_dir", model_dir)
+            .field("key_file", key_file)
+            .field("key", &key.as_ref().map(|_| REDACTED))
+            .field("host", host)
+            .field("http_port", http_port)
+            .field("grpc_port", grpc_port)
+            .field("backend", backend)
+            .field("thread_num", thread_num)
+            .field("use_gpu", use_gpu)
+            .field("gpu_id", gpu_id)
+            .field("use_trt", use_trt)
+            .field("max_batch_size", max_batch_size)
+            .field("batch_delay_us", batch_delay_us)
+            .field("max_queue", max_queue)
+            .field("max_body_bytes", max_body_bytes)
+            .field("decode_threads", decode_threads)
+            .field("allow_paddlex_v1", allow_paddlex_v1)
+            .field("seal_id", seal_id)
+            .field("log_format", log_format)
+            .field("shutdown_timeout", shutdown_timeout)
+            .field("verbose", verbose)
+            .field("quiet", quiet)
+            .finish()
+    }
 }
 
 /// A model to serve: its name and directory.
@@ -286,6 +353,34 @@ mod tests {
         assert_eq!(a.grpc_port, 8001);
         assert_eq!(a.host, "127.0.0.1");
         assert_eq!(a.max_body_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn debug_output_redacts_the_key() {
+        let key = "c2VjcmV0LWtleS10ZXh0LW9mLTMyLWJ5dGVzLWxvbmc=";
+        let a = parse(&["--model", "a=/m", "--key", key, "--key-file", "/run/k"]);
+        assert_eq!(a.key.as_deref(), Some(key));
+        for text in [format!("{a:?}"), format!("{a:#?}")] {
+            assert!(!text.contains(key), "{text}");
+            assert!(!text.contains("c2VjcmV0"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+            // The other options are still shown.
+            assert!(text.contains("/run/k") && text.contains("a=/m"), "{text}");
+        }
+        assert!(format!("{a:?}").contains("key: Some(\"<redacted>\")"));
+        let none = parse(&["--model", "a=/m"]);
+        assert!(format!("{none:?}").contains("key: None"));
+    }
+
+    #[test]
+    fn verbosity_is_not_a_serve_option() {
+        let a = parse(&["--model", "a=/m"]);
+        assert_eq!((a.verbose, a.quiet), (0, false));
+        let mut v = vec!["serve", "--model", "a=/m", "--verbose"];
+        assert!(Cli::try_parse_from(&v).is_err());
+        v.pop();
+        v.push("--quiet");
+        assert!(Cli::try_parse_from(&v).is_err());
     }
 
     #[test]

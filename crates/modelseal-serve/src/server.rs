@@ -19,20 +19,93 @@ use crate::model::ServedModel;
 use crate::open::open_model;
 use crate::{grpc, harden, rest};
 
-fn init_logging(format: &str) {
+/// Where the log filter comes from, in this order: `RUST_LOG`, `MODELSEAL_LOG` (its older
+/// name), the `modelseal` binary's global `-q`/`-v`, else `info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogFilter {
+    /// Filter directives (`tracing_subscriber::EnvFilter` syntax).
+    pub directives: String,
+    /// The variable they come from, if any.
+    pub from_env: Option<&'static str>,
+}
+
+/// The level of the global `-q`/`-v` flags: `-q` errors only; none or `-v` info (the server's
+/// own default, so that the listening addresses are logged); `-vv` debug; `-vvv` trace.
+fn flag_level(verbose: u8, quiet: bool) -> &'static str {
+    match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0 | 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    }
+}
+
+/// Picks the log filter from the environment's `RUST_LOG` and `MODELSEAL_LOG` (an empty value
+/// counts as unset) and the global flags.
+pub(crate) fn log_filter(
+    rust_log: Option<&str>,
+    modelseal_log: Option<&str>,
+    verbose: u8,
+    quiet: bool,
+) -> LogFilter {
+    let set = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    if let Some(d) = set(rust_log) {
+        return LogFilter {
+            directives: d,
+            from_env: Some("RUST_LOG"),
+        };
+    }
+    if let Some(d) = set(modelseal_log) {
+        return LogFilter {
+            directives: d,
+            from_env: Some("MODELSEAL_LOG"),
+        };
+    }
+    LogFilter {
+        directives: flag_level(verbose, quiet).to_string(),
+        from_env: None,
+    }
+}
+
+fn init_logging(args: &ServeArgs) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("MODELSEAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let var = |name: &str| std::env::var(name).ok();
+    let chosen = log_filter(
+        var("RUST_LOG").as_deref(),
+        var("MODELSEAL_LOG").as_deref(),
+        args.verbose,
+        args.quiet,
+    );
+    // A filter that does not parse is reported once logging runs, and the flags' level used.
+    let (filter, refused) = match EnvFilter::try_new(&chosen.directives) {
+        Ok(f) => (f, None),
+        Err(e) => (
+            EnvFilter::new(flag_level(args.verbose, args.quiet)),
+            Some(e.to_string()),
+        ),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
     // A second initialisation (tests starting several servers) keeps the first.
-    let _ = if format == "json" {
+    let _ = if args.log_format == "json" {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.with_ansi(false).try_init()
     };
+    if let (Some(error), Some(var)) = (refused, chosen.from_env) {
+        tracing::warn!(
+            variable = var,
+            value = %chosen.directives,
+            %error,
+            "ignoring the log filter, which does not parse"
+        );
+    }
 }
 
 fn io_error(what: String, e: std::io::Error) -> ServeError {
@@ -58,7 +131,7 @@ impl Drop for Started {
 /// exit code. The key comes from the caller (the command line resolves `--key-file`,
 /// `MODELSEAL_KEY_FILE`, `MODELSEAL_KEY`, `--key` and takes the variable out of the environment).
 pub fn run(args: ServeArgs, key: Option<modelseal::Key>) -> Result<(), ServeError> {
-    init_logging(&args.log_format);
+    init_logging(&args);
     if let Err(e) = harden::disable_core_dumps() {
         tracing::warn!(error = %e, "cannot mark the process as not dumpable");
     }
@@ -229,4 +302,39 @@ async fn serve(app: Arc<App>, args: &ServeArgs) -> Result<(), ServeError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_log_comes_first_then_modelseal_log_then_the_flags() {
+        let f = |r, m, v, q| log_filter(r, m, v, q);
+        let env = |d: &str, var| LogFilter {
+            directives: d.into(),
+            from_env: Some(var),
+        };
+        let flags = |d: &str| LogFilter {
+            directives: d.into(),
+            from_env: None,
+        };
+        assert_eq!(
+            f(Some("debug"), Some("warn"), 0, true),
+            env("debug", "RUST_LOG")
+        );
+        assert_eq!(
+            f(None, Some("modelseal_serve=trace"), 3, false),
+            env("modelseal_serve=trace", "MODELSEAL_LOG")
+        );
+        assert_eq!(
+            f(Some(" "), Some("warn"), 0, false),
+            env("warn", "MODELSEAL_LOG")
+        );
+        assert_eq!(f(None, None, 0, false), flags("info"));
+        assert_eq!(f(None, Some(""), 1, false), flags("info"));
+        assert_eq!(f(None, None, 2, false), flags("debug"));
+        assert_eq!(f(None, None, 5, false), flags("trace"));
+        assert_eq!(f(None, None, 0, true), flags("error"));
+    }
 }
