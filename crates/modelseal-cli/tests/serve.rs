@@ -685,3 +685,290 @@ fn the_log_follows_rust_log_and_modelseal_log() {
     assert_eq!(warned["level"], "WARN");
     assert_eq!(s.stop().0, 0);
 }
+
+/// Runs `modelseal` with `args` (no key in its environment), asserting success; its stdout.
+fn modelseal(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_modelseal"))
+        .args(args)
+        .env_remove("MODELSEAL_KEY")
+        .env_remove("MODELSEAL_KEY_FILE")
+        .env_remove("MODELSEAL_SEAL_ID")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "modelseal {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// `modelseal classify --json --backend tract` on `images` with `dir` and `extra` flags: one
+/// JSON object per image.
+fn classify_json(dir: &Path, images: &[PathBuf], extra: &[&str]) -> Vec<Value> {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("list.txt");
+    let text: String = images
+        .iter()
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    std::fs::write(&list, text).unwrap();
+    let save = tmp.path().join("out");
+    let mut args = vec![
+        "classify",
+        "--model_dir",
+        dir.to_str().unwrap(),
+        "--image_list",
+        list.to_str().unwrap(),
+        "--json",
+        "--backend",
+        "tract",
+        "--save_dir",
+        save.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = modelseal(&args);
+    let v: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(v.len(), images.len(), "{out}");
+    v
+}
+
+/// The server's classification of `images` (one request) equals the CLI's `cli` results.
+fn assert_classifies_like_the_cli(s: &Server, model: &str, images: &[PathBuf], cli: &[Value]) {
+    let files: Vec<Vec<u8>> = images.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let (st, out) = s.json(
+        "POST",
+        &format!("/v2/models/{model}/infer"),
+        &image_request(&files),
+    );
+    assert_eq!(st, 200, "{model}: {out}");
+    let by_name = |n: &str| {
+        out["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == n)
+            .unwrap_or_else(|| panic!("{model}: no output {n}: {out}"))["data"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let (ids, scores, labels) = (by_name("class_id"), by_name("score"), by_name("label"));
+    assert_eq!(ids.len(), images.len());
+    for (i, c) in cli.iter().enumerate() {
+        assert_eq!(ids[i], c["class_id"], "{model}: image {i}: {out} vs {c}");
+        assert_eq!(labels[i], c["label"], "{model}: image {i}");
+        let (a, b) = (ids[i].as_i64(), c["class_id"].as_i64());
+        assert!(a.is_some() && a == b);
+        let (a, b) = (scores[i].as_f64().unwrap(), c["score"].as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-5,
+            "{model}: image {i}: score {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn paddle_format_directories_are_served_plain_sealed_and_as_paddlex_v1_on_opt_in() {
+    let Some(m) = support::models() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let key_file = tmp.path().join("key");
+    std::fs::write(&key_file, Key::generate().unwrap().to_base64().as_bytes()).unwrap();
+    let kf = key_file.to_str().unwrap();
+    let plain = m.join("cls_paddle");
+    // Sealed (v2) under a directory name of its own; PaddleX v1 as PaddleX's tool writes it.
+    let sealed = tmp.path().join("textcls");
+    modelseal(&[
+        "encrypt",
+        "--model-dir",
+        plain.to_str().unwrap(),
+        "--save-dir",
+        sealed.to_str().unwrap(),
+        "--key-file",
+        kf,
+    ]);
+    let v1 = tmp.path().join("v1");
+    modelseal(&[
+        "encrypt",
+        "--format",
+        "paddlex-v1",
+        "--model-dir",
+        m.join("cls_paddlex1").to_str().unwrap(),
+        "--save-dir",
+        v1.to_str().unwrap(),
+        "--key-file",
+        kf,
+    ]);
+    assert!(v1.join("__model__.encrypted").is_file());
+    let images: Vec<PathBuf> = ["text.png", "page.png", "dog.jpg", "chelsea.png"]
+        .iter()
+        .map(|n| m.join("images").join(n))
+        .collect();
+    let v1_model = format!("v1={}", v1.display());
+
+    // PaddleX v1 only on opt-in: exit 6, naming the option.
+    let (code, log) = Server::start(&["--model", &v1_model, "--key-file", kf], &[])
+        .err()
+        .expect("a PaddleX v1 directory is refused without --allow-paddlex-v1");
+    assert_eq!(code, 6, "{log}");
+    assert!(log.contains("--allow-paddlex-v1"), "{log}");
+
+    // The plain Paddle directory, named after its directory (--model-dir).
+    let s = Server::start(&["--model-dir", plain.to_str().unwrap()], &[]).unwrap();
+    let (st, md) = s.json("GET", "/v2/models/cls_paddle", &Value::Null);
+    assert_eq!(st, 200, "{md}");
+    assert_eq!(md["platform"], "modelseal_classification");
+    // Its raw view is the imported program's: the feed and fetch of the ONNX export.
+    let (st, raw) = s.json("GET", "/v2/models/cls_paddle-raw", &Value::Null);
+    assert_eq!(st, 200, "{raw}");
+    assert_eq!(
+        raw["inputs"],
+        json!([{"name": "x", "datatype": "FP32", "shape": [-1, 3, -1, -1]}])
+    );
+    assert_eq!(raw["outputs"][0]["datatype"], "FP32");
+    assert_eq!(raw["outputs"][0]["shape"], json!([-1, 2]));
+    let cli = classify_json(&plain, &images, &[]);
+    assert_classifies_like_the_cli(&s, "cls_paddle", &images, &cli);
+    assert_eq!(s.stop().0, 0);
+
+    // The sealed copy (--model-dir: named textcls) and the v1 directory, with the key.
+    let s = Server::start(
+        &[
+            "--model-dir",
+            sealed.to_str().unwrap(),
+            "--model",
+            &v1_model,
+            "--allow-paddlex-v1",
+            "--key-file",
+            kf,
+        ],
+        &[],
+    )
+    .unwrap();
+    let opened: Vec<&Value> = s
+        .seen
+        .iter()
+        .filter(|v| v["message"] == "model opened and verified")
+        .collect();
+    assert_eq!(opened.len(), 2);
+    assert!(opened.iter().all(|v| v["sealed"] == true), "{opened:?}");
+    assert!(
+        s.seen
+            .iter()
+            .any(|v| v["level"] == "WARN"
+                && v["message"].as_str().unwrap_or("").contains("PaddleX v1")),
+        "serving v1 is warned about: {:?}",
+        s.seen
+    );
+    assert_eq!(
+        s.json("GET", "/v2/models/textcls/ready", &Value::Null).0,
+        200
+    );
+    assert_eq!(s.json("GET", "/v2/models/v1/ready", &Value::Null).0, 200);
+    assert_eq!(s.json("GET", "/v2/models/cls_paddle", &Value::Null).0, 404);
+    let cli_sealed = classify_json(&sealed, &images, &["--key-file", kf]);
+    assert_classifies_like_the_cli(&s, "textcls", &images, &cli_sealed);
+    let cli_v1 = classify_json(&v1, &images, &["--key-file", kf, "--allow-paddlex-v1"]);
+    assert_classifies_like_the_cli(&s, "v1", &images, &cli_v1);
+    // One model, three forms: the same classes.
+    assert_eq!(cli, cli_sealed);
+    let ids = |v: &[Value]| v.iter().map(|x| x["class_id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&cli), ids(&cli_v1));
+    let key_text = std::fs::read_to_string(&key_file).unwrap();
+    let (code, log) = s.stop_with_log();
+    assert_eq!(code, 0);
+    assert!(log.iter().all(|v| !v.to_string().contains(key_text.trim())));
+}
+
+/// The owner of `/proc/PID/status`: the process's effective user while it is dumpable, root (of
+/// its user namespace) once it is not. (The directory `/proc/PID` itself always shows the
+/// effective user.)
+#[cfg(target_os = "linux")]
+fn status_owner(pid: u32) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/status"))
+        .unwrap()
+        .uid()
+}
+
+/// The kernel marks a non-dumpable process by giving its `/proc/PID` files to root instead of
+/// the process's own user (`task_dump_owner`), which any process can see with `stat`. So the
+/// server runs as a user other than root (nobody, when the test runs as root); a `sleep` run the
+/// same way shows the user's own id (the check tells the two states apart). `execve` alone
+/// leaves a process dumpable when its binary is readable by the user, carries no set-id bit and
+/// its real and effective ids agree, which is checked too: what remains is the server's own
+/// `prctl(PR_SET_DUMPABLE, 0)`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_serving_process_is_not_dumpable() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let euid = rustix::process::geteuid().as_raw();
+    let user = if euid == 0 { 65534 } else { euid };
+    let as_user = |mut c: Command| {
+        if euid == 0 {
+            c.uid(user).gid(user);
+        }
+        c
+    };
+    // Real, effective, saved and file-system ids of a process, as its status shows them.
+    let ids = |pid: u32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = |k: &str| -> Vec<u32> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .unwrap()
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect()
+        };
+        (line("Uid:"), line("Gid:"))
+    };
+
+    let mut control = as_user(Command::new("sleep"));
+    control.arg("30").stdin(Stdio::null()).stdout(Stdio::null());
+    let mut control = control.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let control_owner = status_owner(control.id());
+    control.kill().unwrap();
+    control.wait().unwrap();
+    assert_eq!(
+        control_owner, user,
+        "a dumpable process of user {user} owns its /proc files"
+    );
+
+    let bin = std::fs::metadata(env!("CARGO_BIN_EXE_modelseal")).unwrap();
+    let mode = bin.mode();
+    assert_eq!(mode & 0o6000, 0, "the binary carries no set-id bit");
+    let readable = if bin.uid() == user {
+        mode & 0o400 != 0
+    } else {
+        mode & 0o004 != 0
+    };
+    assert!(readable, "the binary ({mode:o}) is readable by user {user}");
+    let model = format!("seg={}", tiny_model().display());
+    let s = Server::launch(as_user(serve_command("tract", &["--model", &model], &[]))).unwrap();
+    let pid = s.child.id();
+    let euid_of_server = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/proc/{pid}")).unwrap().uid()
+    };
+    assert_eq!(euid_of_server, user, "the server runs as user {user}");
+    let (uids, gids) = ids(pid);
+    assert!(uids.iter().all(|&u| u == user), "{uids:?}");
+    assert!(gids.windows(2).all(|w| w[0] == w[1]), "{gids:?}");
+    let owner = status_owner(pid);
+    assert_ne!(
+        owner, user,
+        "the server's /proc entries belong to its user {user}: it is dumpable"
+    );
+    // And it serves as that user.
+    let (st, out) = s.json("POST", "/v2/models/seg/infer", &image_request(&[bmp(8, 6)]));
+    assert_eq!(st, 200, "{out}");
+    assert_eq!(s.stop().0, 0);
+}
