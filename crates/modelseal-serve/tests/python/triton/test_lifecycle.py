@@ -1,5 +1,6 @@
-"""Start-up refusals with their exit codes, the bounded queue (503), and SIGTERM under load:
-every request the server accepted is answered and the process exits 0 within 30 s."""
+"""Start-up refusals with their exit codes, the bounded queue (503 and gRPC UNAVAILABLE), and
+SIGTERM under load: every request the server accepted is answered and the process exits 0
+within 30 s."""
 
 import base64
 import concurrent.futures
@@ -10,7 +11,9 @@ import time
 
 import numpy as np
 import requests
+import tritonclient.grpc as tgrpc
 import tritonclient.http as thttp
+from tritonclient.utils import InferenceServerException
 
 
 def run_serve(binary, env, args, timeout=60):
@@ -96,6 +99,31 @@ def test_a_full_queue_answers_503_and_recovers(start_server, sealed, key_file, i
     assert one(0) == 200
     text = requests.get(f"{s.url}/metrics", timeout=10).text
     assert 'modelseal_requests_total{model="seg",protocol="rest",outcome="unavailable"}' in text
+    assert s.stop() == 0
+
+
+def test_a_full_queue_answers_grpc_unavailable_and_recovers(start_server, sealed, key_file, images):
+    s = start_server(["--model", f"seg={sealed['det_db']}", "--key-file", str(key_file),
+                      "--max-queue", "1", "--max-batch-size", "1"])
+    img = images["page.png"]
+
+    def one(_):
+        c = tgrpc.InferenceServerClient(s.grpc)
+        i = tgrpc.InferInput("image", [1], "BYTES")
+        i.set_data_from_numpy(np.array([img], dtype=np.object_))
+        try:
+            c.infer("seg", [i])
+            return "OK"
+        except InferenceServerException as e:
+            return e.status()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        codes = list(ex.map(one, range(16)))
+    assert set(codes) <= {"OK", "StatusCode.UNAVAILABLE"}, codes
+    assert "StatusCode.UNAVAILABLE" in codes and "OK" in codes, codes
+    assert one(0) == "OK"
+    text = requests.get(f"{s.url}/metrics", timeout=10).text
+    assert 'modelseal_requests_total{model="seg",protocol="grpc",outcome="unavailable"}' in text
     assert s.stop() == 0
 
 
