@@ -1,6 +1,7 @@
 //! Hostile inputs get bounded work and clear errors, never a panic: model outputs holding NaN, a
-//! YAML alias bomb, an oversized config, and images whose headers declare far more pixels than
-//! they could hold (decompression bombs), or that are empty, truncated or random bytes.
+//! YAML alias bomb, an oversized config, images whose headers declare far more pixels than they
+//! could hold (decompression bombs), or that are empty, truncated or random bytes, and image
+//! paths that are not regular files (a device, a FIFO, a directory) or are far too large.
 
 use modelseal_deploy::backend::{Backend, ElemType, InputInfo, Tensor};
 use modelseal_deploy::image::{decode, decode_with_limits, DecodeLimits, Mat};
@@ -68,24 +69,38 @@ fn nan_in_a_model_output_is_reported_not_a_panic() {
     assert!(p.predict(&image()).is_ok());
 }
 
-#[test]
-fn a_yaml_alias_bomb_is_a_clear_error() {
-    // Nine levels of nine aliases: 9^9 (387 million) strings if expanded.
+/// A document of `levels` anchors, each a list of nine aliases of the one before (the first of
+/// nine strings), with `PreProcess` pointing at the last: 9^levels strings if expanded.
+fn alias_document(levels: usize) -> String {
     let mut text = String::from(
         "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
     );
     let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
-    for w in names.windows(2) {
+    for w in names[..levels].windows(2) {
         let (prev, cur) = (w[0], w[1]);
         let refs = vec![format!("*{prev}"); 9].join(",");
         text.push_str(&format!("{cur}: &{cur} [{refs}]\n"));
     }
-    text.push_str("PreProcess: *i\n");
-    let started = std::time::Instant::now();
-    let e = config::parse("inference.yml", text.as_bytes()).unwrap_err();
-    eprintln!("alias bomb refused in {:?}: {e}", started.elapsed());
+    text.push_str(&format!("PreProcess: *{}\n", names[levels - 1]));
+    text
+}
+
+#[test]
+fn a_yaml_alias_bomb_is_a_clear_error() {
+    // Nine levels of nine aliases: 9^9 (387 million) strings if expanded.
+    let e = config::parse("inference.yml", alias_document(9).as_bytes()).unwrap_err();
     assert!(e.to_string().contains("inference.yml"), "{e}");
     assert_eq!(e.kind(), ErrorKind::Unsupported);
+    // The reader's alias-expansion limit stopped it: the expansion was cut short, not carried
+    // out and then rejected for its shape (speed itself is measured by benchmarks, not here).
+    assert!(
+        e.to_string().contains("repetition limit exceeded"),
+        "not stopped by the alias limit: {e}"
+    );
+    // Two levels (81 strings) are within the limit: read, and refused only for their content.
+    let e = config::parse("inference.yml", alias_document(2).as_bytes()).unwrap_err();
+    assert!(!e.to_string().contains("repetition limit"), "{e}");
+    assert!(e.to_string().contains("inference.yml"), "{e}");
 }
 
 #[test]
@@ -176,4 +191,122 @@ fn images_over_the_pixel_limit_are_refused_before_decoding() {
         assert!(e.to_string().contains(name), "{e}");
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
+}
+
+/// Runs `read_image(path)` on a thread and waits up to a minute: a read that blocks (a FIFO
+/// without a writer) fails the test instead of hanging it.
+fn read_image_or_hang(path: &std::path::Path) -> modelseal_deploy::Result<Mat> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(modelseal_deploy::image::read_image(&p));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("read_image({}) did not return", path.display()))
+}
+
+#[cfg(unix)]
+#[test]
+fn image_paths_that_are_not_regular_files_are_refused_before_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("camera.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dir = tmp.path().join("photos.png");
+    std::fs::create_dir(&dir).unwrap();
+    let link = tmp.path().join("zero.png");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for path in [
+        std::path::PathBuf::from("/dev/zero"),
+        fifo,
+        dir,
+        link.clone(),
+    ] {
+        let e = read_image_or_hang(&path).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(&*path.to_string_lossy()),
+            "names the file: {text}"
+        );
+        assert!(text.contains("not a regular file"), "{text}");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{text}");
+    }
+    // A link to a good image is followed.
+    let png = tmp.path().join("real.png");
+    std::fs::write(&png, tiny_png()).unwrap();
+    let good = tmp.path().join("good.png");
+    std::os::unix::fs::symlink(&png, &good).unwrap();
+    let m = read_image_or_hang(&good).unwrap();
+    assert_eq!((m.width, m.height), (2, 1));
+}
+
+#[test]
+fn an_image_file_over_the_size_limit_is_refused_before_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = tmp.path().join("huge.jpg");
+    // Sparse: costs no disk space, and nothing is read.
+    let f = std::fs::File::create(&huge).unwrap();
+    f.set_len(DecodeLimits::MAX_FILE_LEN + 1).unwrap();
+    drop(f);
+    let e = read_image_or_hang(&huge).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("huge.jpg") && text.contains("limit"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&DecodeLimits::MAX_FILE_LEN.to_string()),
+        "{text}"
+    );
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let missing = tmp.path().join("missing.png");
+    let e = read_image_or_hang(&missing).unwrap_err();
+    assert!(e.to_string().contains("missing.png"), "{e}");
+}
+
+/// A valid 2 x 1 RGB PNG.
+fn tiny_png() -> Vec<u8> {
+    image_png_rows(&[&[255, 0, 0, 0, 255, 0]])
+}
+
+/// A PNG (8-bit RGB, no filter, stored zlib blocks) of the given rows.
+fn image_png_rows(rows: &[&[u8]]) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    fn adler32(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + x as u32) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    let width = (rows[0].len() / 3) as u32;
+    let mut raw = Vec::new();
+    for r in rows {
+        raw.push(0);
+        raw.extend_from_slice(r);
+    }
+    let mut z = vec![0x78, 0x01, 0x01];
+    z.extend_from_slice(&(raw.len() as u16).to_le_bytes());
+    z.extend_from_slice(&(!(raw.len() as u16)).to_le_bytes());
+    z.extend_from_slice(&raw);
+    z.extend_from_slice(&adler32(&raw).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&(rows.len() as u32).to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
 }

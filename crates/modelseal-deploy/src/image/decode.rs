@@ -12,6 +12,13 @@ pub struct DecodeLimits {
     pub max_alloc: u64,
 }
 
+impl DecodeLimits {
+    /// The largest image file [`read_image`] reads: 256 MiB, far above any real photograph. A
+    /// larger file is refused before anything is read, like a path that is not a regular file
+    /// (a device such as `/dev/zero`, a FIFO, a directory).
+    pub const MAX_FILE_LEN: u64 = 256 << 20;
+}
+
 impl Default for DecodeLimits {
     /// 2^26 pixels (a 67-megapixel image, e.g. 8192 x 8192) and 1 GiB of decoder memory.
     fn default() -> Self {
@@ -71,14 +78,74 @@ pub fn decode_with_limits(bytes: &[u8], origin: &str, limits: &DecodeLimits) -> 
     Ok(Mat::from_u8(w, h, rgb.into_raw()))
 }
 
-/// Reads and decodes an image file.
+/// Reads and decodes an image file. Symbolic links are followed; what they lead to must be a
+/// regular file of at most [`DecodeLimits::MAX_FILE_LEN`] bytes: a device (`/dev/zero` would
+/// never end), a FIFO (it would wait for a writer), a directory or a larger file is refused, with
+/// an error naming the path, before anything is read. The read itself is bounded too.
 pub fn read_image(path: &std::path::Path) -> Result<Mat> {
+    use std::io::Read;
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::Image {
+    let fail = |message: String| Error::Image {
         path: origin.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
+        message,
+    };
+    let check = |meta: &std::fs::Metadata| -> Result<()> {
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "not a regular file ({}); an image must be a file",
+                file_kind(meta)
+            )));
+        }
+        if meta.len() > DecodeLimits::MAX_FILE_LEN {
+            return Err(fail(format!(
+                "{} bytes is over the limit of {} bytes for an image file",
+                meta.len(),
+                DecodeLimits::MAX_FILE_LEN
+            )));
+        }
+        Ok(())
+    };
+    // Looked at before opening: opening a FIFO would already wait for a writer.
+    check(&std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?)?;
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    // And again on what was opened, in case the path was replaced meanwhile.
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    check(&meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(DecodeLimits::MAX_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > DecodeLimits::MAX_FILE_LEN {
+        return Err(fail(format!(
+            "grew over the limit of {} bytes for an image file while it was read",
+            DecodeLimits::MAX_FILE_LEN
+        )));
+    }
     decode(&bytes, &origin)
+}
+
+/// What a file that is not a regular file is, for error messages.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 #[cfg(test)]
