@@ -211,3 +211,172 @@ fn dockerfile_is_multi_stage_non_root_with_onnxruntime_from_its_wheel() {
     assert_eq!(a.models().unwrap()[0].dir, PathBuf::from("/mnt/models"));
     assert!(text.contains("EXPOSE 8080 8081"));
 }
+
+/// One `.dockerignore` segment pattern (`*`, `?` and literal characters) against a path segment.
+fn segment_matches(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            segment_matches(&pattern[1..], name)
+                || (!name.is_empty() && segment_matches(pattern, &name[1..]))
+        }
+        (Some(b'?'), Some(_)) => segment_matches(&pattern[1..], &name[1..]),
+        (Some(p), Some(n)) if p == n => segment_matches(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
+
+/// A `.dockerignore` pattern (segments, `**` for any number of them) against a whole path.
+fn path_matches(pattern: &[&str], path: &[&str]) -> bool {
+    match (pattern.first(), path.first()) {
+        (None, None) => true,
+        (Some(&"**"), _) => {
+            path_matches(&pattern[1..], path)
+                || (!path.is_empty() && path_matches(pattern, &path[1..]))
+        }
+        (Some(p), Some(n)) => {
+            segment_matches(p.as_bytes(), n.as_bytes()) && path_matches(&pattern[1..], &path[1..])
+        }
+        _ => false,
+    }
+}
+
+/// Whether Docker leaves `path` (relative to the context) out of the build context under the
+/// rules of `.dockerignore`: the last pattern matching the path or one of its parent directories
+/// decides, `!` patterns bringing paths back.
+fn ignored(rules: &[(bool, Vec<String>)], path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut out = false;
+    for (negated, pattern) in rules {
+        let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
+        if (1..=parts.len()).any(|n| path_matches(&pattern, &parts[..n])) {
+            out = !negated;
+        }
+    }
+    out
+}
+
+fn dockerignore_rules() -> Vec<(bool, Vec<String>)> {
+    let text = std::fs::read_to_string(root().join(".dockerignore"))
+        .expect("a .dockerignore next to the build context's root");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (negated, p) = match l.strip_prefix('!') {
+                Some(p) => (true, p.trim()),
+                None => (false, l),
+            };
+            let segments = p
+                .trim_start_matches('/')
+                .trim_end_matches('/')
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .map(str::to_string)
+                .collect();
+            (negated, segments)
+        })
+        .collect()
+}
+
+#[test]
+fn the_dockerignore_matcher_follows_dockers_rules() {
+    let rules = |lines: &[&str]| -> Vec<(bool, Vec<String>)> {
+        lines
+            .iter()
+            .map(|l| {
+                let (n, p) = l.strip_prefix('!').map_or((false, *l), |p| (true, p));
+                (n, p.split('/').map(str::to_string).collect())
+            })
+            .collect()
+    };
+    let r = rules(&["target", "**/*.key", "docs/*.md", "!docs/KEEP.md"]);
+    assert!(ignored(&r, "target"));
+    assert!(ignored(&r, "target/debug/modelseal"));
+    assert!(
+        !ignored(&r, "crates/x/target/a"),
+        "a root pattern stays at the root"
+    );
+    assert!(ignored(&r, "model.key") && ignored(&r, "a/b/model.key"));
+    assert!(!ignored(&r, "model.keys"));
+    assert!(ignored(&r, "docs/A.md") && !ignored(&r, "docs/KEEP.md"));
+    assert!(!ignored(&r, "docs/sub/A.md"));
+}
+
+#[test]
+fn the_build_context_leaves_out_build_outputs_models_environments_and_keys() {
+    let rules = dockerignore_rules();
+    // Large or private trees that the image build does not need.
+    for path in [
+        "target/release/modelseal",
+        "crates/modelseal-cli/target/debug/x",
+        "fuzz/target/x86_64-unknown-linux-gnu/release/decrypt",
+        "fuzz/corpus/decrypt/0a1b",
+        "fuzz/artifacts/crash-1",
+        ".models/cls/model.onnx",
+        ".venv/bin/python",
+        "work-data/demo/out.json",
+        "output/x.png",
+        ".git/HEAD",
+        "model.key",
+        "secrets/model.key",
+        "sealed/cls/modelseal.manifest",
+        "crates/modelseal-serve/tests/python/__pycache__/conftest.cpython-311.pyc",
+        "default.profraw",
+    ] {
+        assert!(ignored(&rules, path), "{path} is sent to the Docker build");
+    }
+    // Whatever .gitignore keeps out of the repository stays out of the build context too.
+    let gitignore = std::fs::read_to_string(root().join(".gitignore")).unwrap();
+    for line in gitignore.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let sample = line
+            .trim_start_matches('/')
+            .trim_end_matches('/')
+            .replace('*', "sample");
+        let mut samples = vec![format!("{sample}/inner"), sample.clone()];
+        if !line.trim_end_matches('/').contains('/') {
+            samples.push(format!("crates/modelseal/{sample}"));
+        }
+        for p in samples {
+            if line.starts_with('/') && p.starts_with("crates/") {
+                continue;
+            }
+            assert!(
+                ignored(&rules, &p),
+                ".gitignore's {line:?}: {p} is sent to the Docker build"
+            );
+        }
+    }
+    // What `cargo build --locked -p modelseal-cli` needs: the workspace and every member's files.
+    for path in ["Cargo.toml", "Cargo.lock", "deploy/Dockerfile"] {
+        assert!(!ignored(&rules, path), "{path} is left out of the build");
+    }
+    let mut stack = vec![root().join("crates")];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let rel = e
+                .path()
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let ty = e.file_type().unwrap();
+            let name = e.file_name();
+            if ty.is_dir() && (name == "target" || name == "__pycache__") {
+                continue;
+            }
+            if ty.is_dir() {
+                stack.push(e.path());
+            } else {
+                files += 1;
+                assert!(!ignored(&rules, &rel), "{rel} is left out of the build");
+            }
+        }
+    }
+    assert!(files > 100, "{files} files under crates/");
+}
