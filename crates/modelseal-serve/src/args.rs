@@ -96,7 +96,7 @@ pub struct ServeArgs {
         env = "MODELSEAL_SEAL_ID"
     )]
     pub seal_id: Option<modelseal::SealId>,
-    /// Log format on stderr.
+    /// Log format on stderr. The level: RUST_LOG (or MODELSEAL_LOG), else the global -q/-v, else info.
     #[arg(long = "log-format", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
     /// Seconds to finish accepted requests after SIGTERM/SIGINT before exiting anyway.
