@@ -246,16 +246,28 @@ fn iou(a: &[f32], b: &[f32], normalized: bool) -> f32 {
     inter / (area(a, normalized) + area(b, normalized) - inter)
 }
 
-/// Indices with score > threshold, stably sorted by score descending, at most `top_k`.
+/// Whether `score` is kept against `threshold`: strictly above it, and never NaN. A NaN score
+/// (from a broken model or hostile weights) is never a detection, whatever the threshold (a
+/// NaN threshold keeps nothing); it is decided here, before any sorting, so that NaN never
+/// reaches an ordering.
+fn kept(score: f32, threshold: f32) -> bool {
+    !score.is_nan() && score > threshold
+}
+
+/// Descending order of two scores that are not NaN, as Paddle's `>` orders them: a total order
+/// (`total_cmp`, no panics, no inconsistent comparisons) in which -0.0 and 0.0 are equal, so
+/// that the stable sort keeps their input order as Paddle's does.
+fn descending(a: f32, b: f32) -> std::cmp::Ordering {
+    // Adding 0.0 turns -0.0 into 0.0 and leaves every other value as it is.
+    (b + 0.0).total_cmp(&(a + 0.0))
+}
+
+/// Indices with score > threshold (never NaN), stably sorted by score descending, at most `top_k`.
 fn sorted_above(scores: &[f32], threshold: f32, top_k: i64) -> Vec<usize> {
     let mut v: Vec<usize> = (0..scores.len())
-        .filter(|&i| scores[i] > threshold)
+        .filter(|&i| kept(scores[i], threshold))
         .collect();
-    v.sort_by(|&a, &b| {
-        scores[b]
-            .partial_cmp(&scores[a])
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    v.sort_by(|&a, &b| descending(scores[a], scores[b]));
     if top_k > -1 && (top_k as usize) < v.len() {
         v.truncate(top_k as usize);
     }
@@ -302,7 +314,8 @@ fn multiclass(
                     .map(move |&i| (scores[class * m + i], *class, i))
             })
             .collect();
-        all.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+        // Only kept (non-NaN) scores are here.
+        all.sort_by(|a, b| descending(a.0, b.0));
         all.truncate(p.keep_top_k as usize);
         for (_, kept) in per_class.iter_mut() {
             kept.clear();
@@ -345,7 +358,7 @@ fn matrix(
         let max_iou: Vec<f32> = (0..n)
             .map(|i| (0..i).fold(0f32, |mx, j| mx.max(iou(bx(i), bx(j), p.normalized))))
             .collect();
-        if sc[perm[0]] > p.post_threshold {
+        if kept(sc[perm[0]], p.post_threshold) {
             all.push((class, sc[perm[0]], perm[0]));
         }
         for i in 1..n {
@@ -359,15 +372,105 @@ fn matrix(
                 };
                 min_decay = min_decay.min(decay);
             }
+            // A decayed score that is NaN (it cannot be from a kept score and a finite decay,
+            // but boxes may hold anything) is never kept.
             let ds = min_decay * sc[perm[i]];
-            if ds > p.post_threshold {
+            if kept(ds, p.post_threshold) {
                 all.push((class, ds, perm[i]));
             }
         }
     }
-    all.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    all.sort_by(|a, b| descending(a.1, b.1));
     if p.keep_top_k > -1 && all.len() > p.keep_top_k as usize {
         all.truncate(p.keep_top_k as usize);
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAN: f32 = f32::NAN;
+
+    fn nms(score_threshold: f32, keep_top_k: i64) -> Nms {
+        Nms {
+            score_threshold,
+            nms_top_k: -1,
+            keep_top_k,
+            nms_threshold: 0.5,
+            normalized: true,
+            nms_eta: 1.0,
+            background_label: -1,
+        }
+    }
+
+    fn matrix_params(score_threshold: f32, post_threshold: f32) -> Matrix {
+        Matrix {
+            score_threshold,
+            post_threshold,
+            nms_top_k: -1,
+            keep_top_k: -1,
+            normalized: true,
+            use_gaussian: false,
+            gaussian_sigma: 2.0,
+            background_label: -1,
+        }
+    }
+
+    /// Four boxes far apart (no overlap), normalized coordinates.
+    const BOXES: [f32; 16] = [
+        0.0, 0.0, 0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4, 0.4, 0.5, 0.5, 0.6, 0.6, 0.7, 0.7,
+    ];
+
+    #[test]
+    fn nan_scores_are_never_kept_whatever_the_threshold() {
+        let scores = [0.3, NAN, 0.9, -NAN];
+        for threshold in [0.0, -1.0, f32::NEG_INFINITY] {
+            assert_eq!(sorted_above(&scores, threshold, -1), [2, 0], "{threshold}");
+        }
+        assert!(sorted_above(&scores, NAN, -1).is_empty());
+        assert!(sorted_above(&[NAN; 4], f32::NEG_INFINITY, -1).is_empty());
+        // Through both operators, with a keep_top_k sort as well.
+        for keep in [-1, 1] {
+            let dets = multiclass(&nms(f32::NEG_INFINITY, keep), &BOXES, &scores, 4, 1);
+            assert!(dets.iter().all(|d| !d.1.is_nan()), "{dets:?}");
+            let want: &[(usize, f32, usize)] = if keep == 1 {
+                &[(0, 0.9, 2)]
+            } else {
+                &[(0, 0.9, 2), (0, 0.3, 0)]
+            };
+            assert_eq!(dets, want);
+        }
+        let dets = matrix(
+            &matrix_params(f32::NEG_INFINITY, f32::NEG_INFINITY),
+            &BOXES,
+            &scores,
+            4,
+            1,
+        );
+        assert_eq!(dets, [(0, 0.9, 2), (0, 0.3, 0)]);
+        // NaN boxes do not make a NaN detection either.
+        let mut boxes = BOXES;
+        boxes[0] = NAN;
+        let dets = matrix(
+            &matrix_params(0.0, 0.0),
+            &boxes,
+            &[0.9, 0.8, 0.7, 0.6],
+            4,
+            1,
+        );
+        assert!(dets.iter().all(|d| !d.1.is_nan()), "{dets:?}");
+        assert_eq!(dets.len(), 4);
+    }
+
+    #[test]
+    fn ties_keep_their_order_and_negative_zero_ties_with_zero() {
+        // Stable, descending; -0.0 and 0.0 are equal, as with Paddle's `>`.
+        let scores = [0.5, -0.0, 0.7, 0.0, 0.5];
+        assert_eq!(sorted_above(&scores, -1.0, -1), [2, 0, 4, 1, 3]);
+        assert_eq!(sorted_above(&scores, -1.0, 2), [2, 0]);
+        let infinite = [f32::INFINITY, 1.0, f32::NEG_INFINITY];
+        assert_eq!(sorted_above(&infinite, f32::NEG_INFINITY, -1), [0, 1]);
+    }
 }
