@@ -121,7 +121,34 @@ struct Demo {
     args: DeployArgs,
 }
 
-/// Rewrites gflags-style `-flag` / `-flag=value` into `--flag` / `--flag=value` (from `start` on).
+/// Whether `arg` is one of `modelseal`'s global flags (`-v`, `-vv`..., `-q`, `--verbose`,
+/// `--quiet`), which may stand before the subcommand and after it.
+pub fn is_global_flag(arg: &str) -> bool {
+    match arg.strip_prefix('-') {
+        Some("-verbose" | "-quiet") => true,
+        Some(letters) if !letters.is_empty() && !letters.starts_with('-') => {
+            letters.bytes().all(|b| b == b'v') || letters == "q"
+        }
+        _ => false,
+    }
+}
+
+/// The position of the subcommand in `modelseal`'s `argv`: the first argument after the global
+/// flags; `None` when another flag (such as `--help`) or nothing comes first.
+pub fn subcommand_index(argv: &[OsString]) -> Option<usize> {
+    for (i, a) in argv.iter().enumerate().skip(1) {
+        let s = a.to_str()?;
+        if is_global_flag(s) {
+            continue;
+        }
+        return (!s.starts_with('-')).then_some(i);
+    }
+    None
+}
+
+/// Rewrites gflags-style `-flag` / `-flag=value` into `--flag` / `--flag=value` (from `start` on),
+/// leaving the global flags (`-v`, `-vv`, `-q`) as they are. A rewritten argument's original
+/// (it may be `-key=...`) is wiped.
 pub fn normalise(argv: Vec<OsString>, start: usize) -> Vec<OsString> {
     argv.into_iter()
         .enumerate()
@@ -134,14 +161,28 @@ pub fn normalise(argv: Vec<OsString>, start: usize) -> Vec<OsString> {
                     if s.starts_with('-')
                         && !s.starts_with("--")
                         && s.len() > 2
-                        && s.as_bytes()[1].is_ascii_alphabetic() =>
+                        && s.as_bytes()[1].is_ascii_alphabetic()
+                        && !is_global_flag(s) =>
                 {
-                    OsString::from(format!("-{s}"))
+                    let long = OsString::from(format!("-{s}"));
+                    wipe(a);
+                    long
                 }
                 _ => a,
             }
         })
         .collect()
+}
+
+/// Wipes an argument's bytes before its memory is freed (it may hold `--key`'s value).
+pub fn wipe(arg: OsString) {
+    use zeroize::Zeroize;
+    arg.into_encoded_bytes().zeroize();
+}
+
+/// Wipes every argument of `argv` (after parsing: the parsed values are separate copies).
+pub fn wipe_all(argv: Vec<OsString>) {
+    argv.into_iter().for_each(wipe);
 }
 
 /// `main` of the PaddleX demo binaries: hardens the process, parses PaddleX-style flags and runs.
@@ -155,8 +196,10 @@ pub fn demo_main(task: Task) -> ExitCode {
     crate::init_logging(0, false);
     crate::process::log_dumpable();
     let argv = normalise(std::env::args_os().collect(), 1);
-    let demo = match Demo::command_for(tool).try_get_matches_from(&argv) {
-        Ok(m) => match <Demo as clap::FromArgMatches>::from_arg_matches(&m) {
+    let parsed = Demo::command_for(tool).try_get_matches_from(&argv);
+    wipe_all(argv);
+    let demo = match parsed {
+        Ok(mut m) => match <Demo as clap::FromArgMatches>::from_arg_matches_mut(&mut m) {
             Ok(d) => d,
             Err(e) => return clap_exit(e),
         },
@@ -545,6 +588,72 @@ impl Emit<'_> {
 mod tests {
     use super::*;
 
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_subcommand_is_found_after_the_global_flags() {
+        for (argv, want) in [
+            (&["modelseal", "classify", "-model_dir", "m"][..], Some(1)),
+            (&["modelseal", "-v", "classify"][..], Some(2)),
+            (&["modelseal", "-vvv", "-q", "detect"][..], Some(3)),
+            (
+                &["modelseal", "--verbose", "--quiet", "segment"][..],
+                Some(3),
+            ),
+            (&["modelseal", "-q", "keygen"][..], Some(2)),
+            (&["modelseal", "--help"][..], None),
+            (&["modelseal", "-v"][..], None),
+            (&["modelseal"][..], None),
+        ] {
+            assert_eq!(subcommand_index(&os(argv)), want, "{argv:?}");
+        }
+        for flag in ["-v", "-vv", "-vvv", "-q", "--verbose", "--quiet"] {
+            assert!(is_global_flag(flag), "{flag}");
+        }
+        for other in [
+            "-",
+            "--",
+            "-h",
+            "-qq",
+            "-vq",
+            "-model_dir",
+            "--key",
+            "classify",
+        ] {
+            assert!(!is_global_flag(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn deploy_args_never_show_the_key() {
+        let key = "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=";
+        let argv = normalise(
+            os(&[
+                "classifier",
+                "-model_dir",
+                "m",
+                "-image",
+                "x.png",
+                "-key",
+                key,
+            ]),
+            1,
+        );
+        let demo = Demo::command_for("classifier")
+            .try_get_matches_from(&argv)
+            .and_then(|m| <Demo as clap::FromArgMatches>::from_arg_matches(&m))
+            .unwrap();
+        assert_eq!(demo.args.key.key.as_deref().map(String::as_str), Some(key));
+        let text = format!("{:?}", demo.args);
+        assert!(!text.contains("MTIz"), "{text}");
+        assert!(
+            text.contains("<redacted>") && text.contains("model_dir"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn gflags_spellings_become_long_flags() {
         let a: Vec<OsString> = [
@@ -555,6 +664,8 @@ mod tests {
             "--json",
             "-h",
             "-5",
+            "-vv",
+            "-q",
         ]
         .iter()
         .map(OsString::from)
@@ -572,7 +683,9 @@ mod tests {
                 "--image=x.jpg",
                 "--json",
                 "-h",
-                "-5"
+                "-5",
+                "-vv",
+                "-q"
             ]
         );
     }

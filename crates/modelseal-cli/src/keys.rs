@@ -1,7 +1,6 @@
 //! Where the tools take a key from, in this order: `--key-file FILE` ('-' = standard input), the
 //! `MODELSEAL_KEY_FILE` variable, the `MODELSEAL_KEY` variable, `--key KEY` (warned about).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use modelseal::Key;
@@ -34,10 +33,52 @@ pub enum KeyOrigin {
 
 /// Takes `MODELSEAL_KEY` out of the process environment, so that no child process and no later
 /// reader of `/proc/self/environ` sees it. Call once, first thing in `main`, before any thread starts.
+/// The copy `var_os` returns is moved into wiped memory (not copied); text that is not UTF-8 is
+/// converted (it is no key anyway) and its original bytes are wiped.
 pub fn take_key_env() -> Option<Zeroizing<String>> {
     let value = std::env::var_os(KEY_ENV)?;
     std::env::remove_var(KEY_ENV);
-    Some(Zeroizing::new(value.to_string_lossy().into_owned()))
+    Some(secret_text(value.into_encoded_bytes()))
+}
+
+/// Moves `bytes` into a wiped string without copying them when they are UTF-8; otherwise a lossy
+/// conversion, and the bytes are wiped.
+fn secret_text(bytes: Vec<u8>) -> Zeroizing<String> {
+    use zeroize::Zeroize;
+    match String::from_utf8(bytes) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            let mut bytes = e.into_bytes();
+            let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+            bytes.zeroize();
+            text
+        }
+    }
+}
+
+/// Reads the key from standard input with unbuffered reads of its file descriptor into one
+/// wiped buffer: the text never passes through the process-wide buffer of `std::io::stdin()`,
+/// which would keep a copy until exit.
+fn read_stdin_key() -> modelseal::Result<Key> {
+    const ORIGIN: &str = "standard input";
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd =
+            std::io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| modelseal::Error::Io {
+                    path: "<stdin>".into(),
+                    source: e,
+                })?;
+        let mut file = std::fs::File::from(fd);
+        Key::from_reader(&mut file, ORIGIN)
+    }
+    #[cfg(not(unix))]
+    {
+        Key::from_reader(&mut std::io::stdin(), ORIGIN)
+    }
 }
 
 /// Everything a key may come from, gathered at start-up.
@@ -71,16 +112,7 @@ impl KeySources {
     pub fn resolve(&self) -> modelseal::Result<Option<(Key, KeyOrigin)>> {
         if let Some(path) = &self.key_file {
             if path == Path::new("-") {
-                let mut text = Zeroizing::new(String::new());
-                std::io::stdin()
-                    .take(4096)
-                    .read_to_string(&mut text)
-                    .map_err(|e| modelseal::Error::Io {
-                        path: "<stdin>".into(),
-                        source: e,
-                    })?;
-                return Key::from_base64_named(&text, "standard input")
-                    .map(|k| Some((k, KeyOrigin::File)));
+                return read_stdin_key().map(|k| Some((k, KeyOrigin::File)));
             }
             return Key::read_file(path).map(|k| Some((k, KeyOrigin::File)));
         }
@@ -161,6 +193,21 @@ mod tests {
     }
 
     const K1_BYTES: &[u8] = b"12345678123456781234567812345678";
+
+    #[test]
+    fn environment_text_is_moved_not_copied() {
+        let bytes = K1.as_bytes().to_vec();
+        let at = bytes.as_ptr();
+        let text = secret_text(bytes);
+        assert_eq!(&**text, K1);
+        assert_eq!(
+            text.as_ptr(),
+            at,
+            "the variable's bytes are moved into wiped memory"
+        );
+        let text = secret_text(vec![b'A', 0xff]);
+        assert_eq!(&**text, "A\u{fffd}");
+    }
 
     #[test]
     fn a_bad_source_is_an_error_naming_it() {

@@ -11,6 +11,7 @@ pub mod process;
 use modelseal::{ErrorKind, Key, OpenOptions, SealId};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeroize::Zeroizing;
 
 /// Exit codes shared by every tool.
 pub mod exit {
@@ -135,15 +136,29 @@ pub fn report(tool: &str, err: &anyhow::Error) -> ExitCode {
 }
 
 /// Where a command takes its key from (in this order): `--key-file`, `MODELSEAL_KEY_FILE`,
-/// `MODELSEAL_KEY`, `--key`.
-#[derive(clap::Args, Debug, Clone, Default)]
+/// `MODELSEAL_KEY`, `--key`. Its `Debug` form never shows the key.
+#[derive(clap::Args, Clone, Default)]
 pub struct KeyArgs {
     /// Read the base64 key from FILE ('-' = standard input); else MODELSEAL_KEY_FILE, else MODELSEAL_KEY.
     #[arg(long = "key-file", alias = "key_file", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
     /// The base64 key itself (visible to other users in the process list; prefer --key-file).
-    #[arg(long = "key", value_name = "KEY")]
-    pub key: Option<String>,
+    #[arg(long = "key", value_name = "KEY", value_parser = secret_arg)]
+    pub key: Option<Zeroizing<String>>,
+}
+
+/// `--key`'s value parser: the parsed copy clap keeps is wiped when it is dropped.
+fn secret_arg(text: &str) -> Result<Zeroizing<String>, std::convert::Infallible> {
+    Ok(Zeroizing::new(text.to_string()))
+}
+
+impl std::fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("key_file", &self.key_file)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl KeyArgs {
@@ -151,7 +166,11 @@ impl KeyArgs {
     /// out of the environment.
     pub fn resolve(&self) -> anyhow::Result<Option<Key>> {
         // An empty --key means no key, as in PaddleX's demos.
-        let arg = self.key.as_deref().filter(|k| !k.is_empty());
+        let arg = self
+            .key
+            .as_deref()
+            .map(String::as_str)
+            .filter(|k| !k.is_empty());
         Ok(keys::KeySources::gather(self.key_file.as_deref(), arg).read()?)
     }
 
@@ -238,7 +257,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 /// memory: no formatted copy is left behind, and stdout's line buffer is bypassed for a whole line.
 pub fn print_secret_line(prefix: &str, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut line = zeroize::Zeroizing::new(String::with_capacity(prefix.len() + secret.len() + 1));
+    let mut line = Zeroizing::new(String::with_capacity(prefix.len() + secret.len() + 1));
     line.push_str(prefix);
     line.push_str(secret);
     line.push('\n');
@@ -266,4 +285,33 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct WithKey {
+        #[command(flatten)]
+        key: KeyArgs,
+    }
+
+    #[test]
+    fn key_args_never_show_the_key() {
+        let key = "MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=";
+        let parsed = WithKey::try_parse_from(["t", "--key", key, "--key-file", "k.txt"]).unwrap();
+        assert_eq!(parsed.key.key.as_deref().map(String::as_str), Some(key));
+        for text in [format!("{parsed:?}"), format!("{:#?}", parsed.key)] {
+            assert!(!text.contains(key), "{text}");
+            assert!(!text.contains("MTIz"), "{text}");
+            assert!(
+                text.contains("<redacted>") && text.contains("k.txt"),
+                "{text}"
+            );
+        }
+        let none = WithKey::try_parse_from(["t"]).unwrap();
+        assert!(format!("{none:?}").contains("key: None"));
+    }
 }

@@ -4,7 +4,7 @@
 
 mod commands;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use modelseal::OutputFormat;
 use modelseal_cli::deploy_cli::{self, DeployArgs, Task};
 use modelseal_cli::{report, KeyArgs, PolicyArgs, EXIT_CODES_HELP};
@@ -192,31 +192,33 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Every subcommand may read or write a key (`--key-file`, `MODELSEAL_KEY`, `keygen`,
+    // `--key-out`) or decrypt: the process is made non-dumpable first, whatever the arguments.
+    if let Err(e) = modelseal_cli::process::harden() {
+        eprintln!("modelseal: error: cannot make the process non-dumpable: {e}");
+        return ExitCode::from(modelseal_cli::exit::FAILURE);
+    }
+    modelseal_cli::process::quiet_onnxruntime();
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // The deployment subcommands take PaddleX's single-dash flags too.
+    // The deployment subcommands take PaddleX's single-dash flags too; the subcommand is found
+    // after the global flags (`modelseal -v classify -model_dir ...`).
+    let sub = deploy_cli::subcommand_index(&argv);
     let deploy = matches!(
-        argv.get(1).and_then(|a| a.to_str()),
+        sub.and_then(|i| argv[i].to_str()),
         Some("classify" | "detect" | "segment")
     );
-    let serving = argv.get(1).and_then(|a| a.to_str()) == Some("serve");
-    if deploy || serving {
-        if let Err(e) = modelseal_cli::process::harden() {
-            eprintln!("modelseal: error: cannot make the process non-dumpable: {e}");
-            return ExitCode::from(modelseal_cli::exit::FAILURE);
-        }
-        modelseal_cli::process::quiet_onnxruntime();
-        if deploy {
-            argv = deploy_cli::normalise(argv, 2);
-        }
+    if let (true, Some(i)) = (deploy, sub) {
+        argv = deploy_cli::normalise(argv, i + 1);
     }
-    let cli = match Cli::try_parse_from(&argv) {
+    let parsed = Cli::command().try_get_matches_from(&argv);
+    // Our copy of the arguments (it may hold `--key`) is wiped; the parsed values are separate.
+    deploy_cli::wipe_all(argv);
+    let cli = match parsed.and_then(|mut m| Cli::from_arg_matches_mut(&mut m)) {
         Ok(c) => c,
         Err(e) => return deploy_cli::clap_exit(e),
     };
     if !matches!(cli.command, Command::Serve(_)) {
         modelseal_cli::init_logging(cli.verbose, cli.quiet);
-    }
-    if deploy {
         modelseal_cli::process::log_dumpable();
     }
     match cli.command {
@@ -248,7 +250,7 @@ fn serve(args: modelseal_serve::ServeArgs) -> ExitCode {
     use modelseal_serve::ServeErrorKind as K;
     let keys = KeyArgs {
         key_file: args.key_file.clone(),
-        key: args.key.clone(),
+        key: args.key.clone().map(zeroize::Zeroizing::new),
     };
     let key = match keys.resolve() {
         Ok(k) => k,

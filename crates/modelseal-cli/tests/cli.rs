@@ -171,6 +171,48 @@ fn key_sources_follow_file_env_argument_order() {
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), KAT_KEY.as_bytes()).unwrap();
     drop(child.stdin.take());
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    // stdin read without its process-wide buffer: a pipe fed in pieces, a file redirected to it,
+    // and an endless stream refused at the bound, naming standard input.
+    let stdin_key = |feed: Box<dyn FnOnce(std::process::ChildStdin) + Send>| {
+        let mut c = modelseal(&["verify", "--model-dir", s(&o), "--key-file", "-"]);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let input = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || feed(input));
+        let out = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = stdin_key(Box::new(|mut w| {
+        use std::io::Write;
+        for piece in [&KAT_KEY[..10], &KAT_KEY[10..30], &KAT_KEY[30..], "\n"] {
+            let _ = w.write_all(piece.as_bytes());
+            let _ = w.flush();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }));
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = stdin_key(Box::new(|mut w| {
+        use std::io::Write;
+        let _ = w.write_all(&vec![b'A'; 1 << 20]);
+    }));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("standard input") && err.contains("longer than a key"),
+        "{err}"
+    );
+    let key_copy = tmp.path().join("key-for-stdin");
+    fs::write(&key_copy, format!("{KAT_KEY}\n")).unwrap();
+    let (code, _, err) = run(
+        modelseal(&["verify", "--model-dir", s(&o), "--key-file", "-"])
+            .stdin(fs::File::open(&key_copy).unwrap()),
+    );
+    assert_eq!(code, 0, "{err}");
     // An empty key file is an error, not a fall-through to the next source.
     let (code, _, err) =
         run(

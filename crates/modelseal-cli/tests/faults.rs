@@ -57,6 +57,7 @@ fn leftovers(parent: &Path) -> Vec<String> {
 }
 
 /// The output is absent, or a complete sealing that verifies under `key`.
+#[cfg(unix)]
 fn absent_or_complete(out: &Path, key: &str) -> bool {
     if !out.exists() {
         return false;
@@ -80,7 +81,52 @@ fn absent_or_complete(out: &Path, key: &str) -> bool {
     true
 }
 
-fn kill_at(args: &[&str], cwd: &Path, after: Duration) -> bool {
+/// How a run that was to be killed ended.
+#[cfg(unix)]
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// It exited by itself before the kill, with this status code.
+    Finished(Option<i32>),
+    /// SIGKILL ended it; `mid_way` when its staging directory already held sealed bytes.
+    Killed { mid_way: bool },
+}
+
+/// Whether a staging directory `.{name}.modelseal-tmp-*` beside `out` holds a non-empty file
+/// (sealed bytes already written).
+#[cfg(unix)]
+fn staging_started(out: &Path) -> bool {
+    let prefix = format!(
+        ".{}.modelseal-tmp-",
+        out.file_name().unwrap().to_string_lossy()
+    );
+    fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .any(|e| {
+            fs::read_dir(e.path())
+                .map(|files| {
+                    files
+                        .flatten()
+                        .any(|f| f.metadata().map(|m| m.len() > 0).unwrap_or(false))
+                })
+                .unwrap_or(false)
+        })
+}
+
+/// When to send SIGKILL.
+#[cfg(unix)]
+#[derive(Clone, Copy, Debug)]
+enum Moment {
+    /// This long after the start.
+    After(Duration),
+    /// As soon as the staging directory of `--save-dir` holds sealed bytes (within a minute).
+    MidWay,
+}
+
+#[cfg(unix)]
+fn kill_at(args: &[&str], cwd: &Path, out: &Path, at: Moment) -> Ended {
+    use std::os::unix::process::ExitStatusExt;
     let mut child = Command::new(MODELSEAL)
         .args(args)
         .current_dir(cwd)
@@ -90,13 +136,31 @@ fn kill_at(args: &[&str], cwd: &Path, after: Duration) -> bool {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(after);
-    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    match at {
+        Moment::After(d) => std::thread::sleep(d),
+        Moment::MidWay => {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while !staging_started(out)
+                && std::time::Instant::now() < deadline
+                && matches!(child.try_wait(), Ok(None))
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+    let mid_way = staging_started(out);
+    if let Ok(Some(status)) = child.try_wait() {
+        return Ended::Finished(status.code());
+    }
     let _ = child.kill();
-    let _ = child.wait();
-    finished
+    let status = child.wait().unwrap();
+    match status.signal() {
+        Some(9) => Ended::Killed { mid_way },
+        _ => Ended::Finished(status.code()),
+    }
 }
 
+#[cfg(unix)]
 #[test]
 fn killed_at_random_moments_while_sealing_and_rekeying() {
     let tmp = tempfile::tempdir().unwrap();
@@ -131,16 +195,18 @@ fn killed_at_random_moments_while_sealing_and_rekeying() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let base_before = digest(&base);
-    // Seeded moments, from right after start to past a typical run.
+    // Seeded moments, from right after start to past a typical run, and two moments known to be
+    // mid-way: as soon as the output's staging directory holds sealed bytes.
     let mut x = 42u64;
-    let mut moments = Vec::new();
+    let mut moments = vec![Moment::MidWay];
     for _ in 0..6 {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        moments.push(Duration::from_millis(5 + (x >> 33) % 1500));
+        moments.push(Moment::After(Duration::from_millis(5 + (x >> 33) % 1500)));
     }
-    let (mut killed, mut completed) = (0, 0);
+    let (mut killed_mid_way, mut killed_early, mut completed) = (0, 0, 0);
+    let mut first_encrypt = None;
     for (i, at) in moments.iter().enumerate() {
         for (what, args) in [
             (
@@ -169,21 +235,45 @@ fn killed_at_random_moments_while_sealing_and_rekeying() {
             let out = tmp.path().join(format!("{what}-{i}"));
             let mut a = args.clone();
             a.extend_from_slice(&["--save-dir", out.to_str().unwrap()]);
-            let finished = kill_at(&a, tmp.path(), *at);
+            let ended = kill_at(&a, tmp.path(), &out, *at);
+            if i == 0 && what == "encrypt" {
+                first_encrypt = Some(matches!(ended, Ended::Killed { mid_way: true }));
+            }
             let check_key = if what == "rekey" { new_key } else { key };
             let exists = absent_or_complete(&out, check_key);
-            assert!(!finished || exists, "{what} finished but left no output");
-            if exists {
-                completed += 1;
-            } else {
-                killed += 1;
+            match ended {
+                // A run that ended by itself succeeded and left a complete output.
+                Ended::Finished(code) => {
+                    assert_eq!(code, Some(0), "{what} at {at:?} failed by itself");
+                    assert!(exists, "{what} finished but left no output");
+                    completed += 1;
+                }
+                // Killed: the output is absent (or complete, if the rename had just happened).
+                Ended::Killed { mid_way: true } => killed_mid_way += 1,
+                Ended::Killed { mid_way: false } => killed_early += 1,
             }
         }
     }
-    eprintln!("killed before completion: {killed}, completed: {completed}");
+    eprintln!(
+        "killed mid-way: {killed_mid_way}, killed before writing: {killed_early}, completed: {completed}"
+    );
+    // Not vacuous: runs were really killed while their output was being written.
+    assert!(
+        killed_mid_way >= 2,
+        "only {killed_mid_way} runs were killed mid-way (encrypt and rekey at least once each)"
+    );
     assert_eq!(digest(&src), before, "the input was touched");
     assert_eq!(digest(&base), base_before, "the re-keyed input was touched");
     // A later sealing to the same place cleans the staging directories of killed runs.
+    if first_encrypt == Some(true) {
+        assert!(
+            leftovers(tmp.path())
+                .iter()
+                .any(|n| n.starts_with(".encrypt-0.")),
+            "the run killed mid-way left its staging directory: {:?}",
+            leftovers(tmp.path())
+        );
+    }
     let out = tmp.path().join("encrypt-0");
     let _ = fs::remove_dir_all(&out);
     let o = run(

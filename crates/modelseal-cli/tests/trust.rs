@@ -391,3 +391,338 @@ fn the_key_variable_never_reaches_a_child_process() {
         stderr(&o)
     );
 }
+
+const DETECTOR: &str = env!("CARGO_BIN_EXE_detector");
+const SEGMENTER: &str = env!("CARGO_BIN_EXE_segmenter");
+
+/// Runs `bin args` under `strace -f` tracing `prctl` and `openat`; the output and the trace.
+fn traced(bin: &str, args: &[&str], cwd: &Path) -> (std::process::Output, String) {
+    let trace = cwd.join(format!(
+        "trace-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let mut a = vec![
+        "-f",
+        "-qq",
+        "-e",
+        "trace=prctl,openat",
+        "-e",
+        "signal=none",
+        "-o",
+        trace.to_str().unwrap(),
+        bin,
+    ];
+    a.extend_from_slice(args);
+    let o = run("strace", &a, cwd);
+    let text = fs::read_to_string(&trace).unwrap_or_default();
+    let _ = fs::remove_file(&trace);
+    (o, text)
+}
+
+/// The index of the trace line that makes the process non-dumpable (it must succeed).
+fn dumpable_line(trace: &str) -> Option<usize> {
+    trace.lines().position(|l| {
+        l.contains("prctl(PR_SET_DUMPABLE, ")
+            && (l.contains("SUID_DUMP_DISABLE") || l.contains("PR_SET_DUMPABLE, 0)"))
+            && l.trim_end().ends_with("= 0")
+    })
+}
+
+fn have_strace() -> bool {
+    support::need(
+        std::process::Command::new("strace")
+            .arg("-V")
+            .output()
+            .is_ok(),
+        "strace (scripts/setup.sh installs it)",
+    )
+}
+
+#[test]
+fn global_flags_before_the_subcommand_neither_skip_hardening_nor_single_dash_flags() {
+    let Some(m) = models() else { return };
+    if !have_strace() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cls = m.join("cls");
+    let layout = m.join("layout");
+    let det_db = m.join("det_db");
+    let text = m.join("images/text.png");
+    let page = m.join("images/page.png");
+    let (cls, layout, det_db, text, page, out) = (
+        cls.to_str().unwrap(),
+        layout.to_str().unwrap(),
+        det_db.to_str().unwrap(),
+        text.to_str().unwrap(),
+        page.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let det_db_flag = format!("-model_dir={det_db}");
+    let cases: [&[&str]; 5] = [
+        &["-v", "classify", "-model_dir", cls, "-image", text],
+        &[
+            "-q",
+            "detect",
+            "-model_dir",
+            layout,
+            "-image",
+            page,
+            "-save_dir",
+            out,
+        ],
+        &[
+            "-vv",
+            "segment",
+            &det_db_flag,
+            "-image",
+            text,
+            "-save_dir",
+            out,
+        ],
+        &[
+            "--quiet",
+            "classify",
+            "-model_dir",
+            cls,
+            "-image",
+            text,
+            "-topk=2",
+        ],
+        &[
+            "-v",
+            "-v",
+            "classify",
+            "-model_dir",
+            cls,
+            "-image",
+            text,
+            "-json",
+        ],
+    ];
+    for joined in cases {
+        let (o, trace) = traced(MODELSEAL, joined, tmp.path());
+        assert!(o.status.success(), "{joined:?}: {}", stderr(&o));
+        assert!(
+            dumpable_line(&trace).is_some(),
+            "{joined:?}: the process was not made non-dumpable:\n{trace}"
+        );
+        let out_text = stdout(&o);
+        let command = joined.iter().find(|a| !a.starts_with('-')).unwrap();
+        match *command {
+            "classify" if joined.contains(&"-json") => {
+                assert!(out_text.trim_start().starts_with('{'), "{out_text}")
+            }
+            "classify" => assert!(out_text.starts_with("Predict label: "), "{out_text}"),
+            "detect" => assert!(
+                out_text.contains("Visualized output saved as"),
+                "{out_text}"
+            ),
+            _ => assert!(
+                out_text.contains("Visualized output saved as"),
+                "{out_text}"
+            ),
+        }
+        if joined.contains(&"-topk=2") {
+            assert_eq!(out_text.lines().count(), 2, "-topk=2 was read: {out_text}");
+        }
+    }
+}
+
+#[test]
+fn every_modelseal_command_is_non_dumpable_before_it_reads_or_writes_a_key() {
+    if !have_strace() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("key");
+    let key_s = key.to_str().unwrap();
+    let src = tmp.path().join("model");
+    fs::create_dir(&src).unwrap();
+    fs::write(src.join("model.onnx"), b"onnx").unwrap();
+    let sealed = tmp.path().join("sealed");
+    let cases: [&[&str]; 4] = [
+        &["-v", "keygen", "--out", key_s],
+        &[
+            "-q",
+            "encrypt",
+            "--model-dir",
+            src.to_str().unwrap(),
+            "--save-dir",
+            sealed.to_str().unwrap(),
+            "--key-file",
+            key_s,
+        ],
+        &[
+            "verify",
+            "--model-dir",
+            sealed.to_str().unwrap(),
+            "--key-file",
+            key_s,
+        ],
+        &["--verbose", "inspect", sealed.to_str().unwrap()],
+    ];
+    for args in cases {
+        let (o, trace) = traced(MODELSEAL, args, tmp.path());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let hardened = dumpable_line(&trace)
+            .unwrap_or_else(|| panic!("{args:?}: not made non-dumpable:\n{trace}"));
+        // The key file (or keygen's temporary file beside it) is opened only afterwards.
+        if let Some(opened) = trace.lines().position(|l| {
+            l.contains("openat(") && l.contains(tmp.path().to_str().unwrap()) && l.contains("key")
+        }) {
+            assert!(
+                hardened < opened,
+                "{args:?}: the key was opened before the process was hardened:\n{trace}"
+            );
+        } else {
+            assert!(
+                args.contains(&"inspect"),
+                "{args:?}: no key file opened:\n{trace}"
+            );
+        }
+    }
+}
+
+#[test]
+fn force_never_replaces_a_directory_with_a_decoy_but_replaces_real_earlier_sealings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keygen(tmp.path(), "key");
+    let src = tmp.path().join("model");
+    fs::create_dir(&src).unwrap();
+    fs::write(src.join("model.onnx"), b"onnx").unwrap();
+    fs::write(src.join("inference.yml"), b"Global: {model_name: x}\n").unwrap();
+    fs::write(src.join("labels.txt"), b"cat\ndog\n").unwrap();
+    let encrypt = |dst: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "encrypt",
+            "--model-dir",
+            src.to_str().unwrap(),
+            "--save-dir",
+            dst.to_str().unwrap(),
+            "--key-file",
+            &key,
+            "--force",
+        ];
+        args.extend_from_slice(extra);
+        run(MODELSEAL, &args, tmp.path())
+    };
+    // A user's directory: a decoy named like a v1 model that starts with "PADDLE", beside the
+    // user's own files.
+    let mine = tmp.path().join("mine");
+    fs::create_dir_all(mine.join("data")).unwrap();
+    let files: [(&str, &[u8]); 3] = [
+        ("__model__.encrypted", b"PADDLE: my paddling club's notes"),
+        ("thesis.tex", b"years of work"),
+        ("data/results.csv", b"1,2,3\n"),
+    ];
+    for (n, b) in files {
+        fs::write(mine.join(n), b).unwrap();
+    }
+    for extra in [&[][..], &["--format", "paddlex-v1"][..]] {
+        let o = encrypt(&mine, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not an earlier sealing"),
+            "{}",
+            stderr(&o)
+        );
+        for (n, b) in files {
+            assert_eq!(fs::read(mine.join(n)).unwrap(), b, "{n} was touched");
+        }
+        assert_eq!(fs::read_dir(&mine).unwrap().count(), 3, "nothing added");
+    }
+    // Real earlier sealings, v2 and PaddleX v1, are replaced.
+    for format in ["v2", "paddlex-v1"] {
+        let dst = tmp.path().join(format!("earlier-{format}"));
+        let o = encrypt(&dst, &["--format", format]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = encrypt(&dst, &[]);
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        let o = run(
+            MODELSEAL,
+            &[
+                "verify",
+                "--model-dir",
+                dst.to_str().unwrap(),
+                "--key-file",
+                &key,
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn paddlex_v1_needs_the_opt_in_on_every_deploy_command() {
+    let Some(m) = models() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keygen(tmp.path(), "key");
+    let mut sealed = Vec::new();
+    for model in ["cls", "layout", "det_db"] {
+        let v1 = tmp.path().join(format!("{model}-v1"));
+        seal(&m.join(model), &v1, &key, &["--format", "paddlex-v1"]);
+        sealed.push(v1);
+    }
+    let (cls, layout, det_db) = (&sealed[0], &sealed[1], &sealed[2]);
+    let text = m.join("images/text.png");
+    let page = m.join("images/page.png");
+    let out = tmp.path().join("out");
+    // (binary, leading arguments, model directory, image, what its output shows)
+    let cases: [(&str, &[&str], &Path, &Path, &str); 5] = [
+        (MODELSEAL, &["classify"], cls, &text, "Predict label: "),
+        (MODELSEAL, &["detect"], layout, &page, "predict label: "),
+        (
+            MODELSEAL,
+            &["segment"],
+            det_db,
+            &text,
+            "Visualized output saved as",
+        ),
+        (DETECTOR, &[], layout, &page, "predict label: "),
+        (SEGMENTER, &[], det_db, &text, "Visualized output saved as"),
+    ];
+    for (bin, lead, dir, image, shows) in cases {
+        let mut args: Vec<&str> = lead.to_vec();
+        args.extend_from_slice(&[
+            "--model_dir",
+            dir.to_str().unwrap(),
+            "--image",
+            image.to_str().unwrap(),
+            "--save_dir",
+            out.to_str().unwrap(),
+            "--key-file",
+            &key,
+        ]);
+        let what = format!(
+            "{} {lead:?}",
+            Path::new(bin).file_name().unwrap().to_string_lossy()
+        );
+        let o = run(bin, &args, tmp.path());
+        assert_eq!(o.status.code(), Some(6), "{what}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("modelseal rekey") && err.contains("--allow-paddlex-v1"),
+            "{what}: names both ways out: {err}"
+        );
+        assert!(
+            stdout(&o).is_empty(),
+            "{what}: no result without the opt-in"
+        );
+        args.push("--allow-paddlex-v1");
+        let o = run(bin, &args, tmp.path());
+        assert!(o.status.success(), "{what}: {}", stderr(&o));
+        assert!(stdout(&o).contains(shows), "{what}: {}", stdout(&o));
+        assert_eq!(
+            stderr(&o).matches("PaddleX v1").count(),
+            1,
+            "{what}: warned once: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -9,6 +9,7 @@ use modelseal_cli::{exit, print_secret_line, EXIT_CODES_HELP};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use zeroize::{Zeroize, Zeroizing};
 
 const USAGE: &str = "*** paddle_encrypt_tool Usage ***
 [1] Help: paddle_encrypt_tool -h
@@ -30,6 +31,13 @@ Flags may also be written --flag=value. Other options:
 struct Args {
     flags: BTreeMap<String, String>,
     switches: Vec<String>,
+}
+
+impl Drop for Args {
+    /// The values may hold `-key`: wiped, not just freed.
+    fn drop(&mut self) {
+        self.flags.values_mut().for_each(Zeroize::zeroize);
+    }
 }
 
 const VALUE_FLAGS: &[&str] = &[
@@ -110,7 +118,13 @@ fn fail_with(e: &modelseal::Error, op: Operation) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    // It reads and prints keys: non-dumpable first, like every modelseal tool.
+    if let Err(e) = modelseal_cli::process::harden() {
+        eprintln!("paddle_encrypt_tool: error: cannot make the process non-dumpable: {e}");
+        return ExitCode::from(exit::FAILURE);
+    }
+    // Wiped on drop: an argument may be the key (`-key KEY`).
+    let argv: Zeroizing<Vec<String>> = Zeroizing::new(std::env::args().skip(1).collect());
     let args = match parse(&argv) {
         Ok(a) => a,
         Err(msg) => {
