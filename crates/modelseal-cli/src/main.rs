@@ -245,12 +245,13 @@ fn main() -> ExitCode {
 
 /// Runs `modelseal serve` with the key of every other command (`--key-file`, `MODELSEAL_KEY_FILE`,
 /// `MODELSEAL_KEY` taken out of the environment, `--key`); start-up failures map to the usual exit codes.
-fn serve(args: modelseal_serve::ServeArgs) -> ExitCode {
+fn serve(mut args: modelseal_serve::ServeArgs) -> ExitCode {
     use modelseal_cli::exit;
     use modelseal_serve::ServeErrorKind as K;
     let keys = KeyArgs {
         key_file: args.key_file.clone(),
-        key: args.key.clone().map(zeroize::Zeroizing::new),
+        // Moved (not copied) into wiped memory; the server gets the key itself, not the text.
+        key: args.key.take().map(zeroize::Zeroizing::new),
     };
     let key = match keys.resolve() {
         Ok(k) => k,
