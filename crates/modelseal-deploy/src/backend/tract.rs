@@ -98,24 +98,67 @@ fn dims_of<'a>(dims: impl IntoIterator<Item = &'a TDim>) -> Vec<i64> {
     dims.into_iter().map(|d| d.to_i64().unwrap_or(-1)).collect()
 }
 
+/// The model after tract's type and shape analysis, each input dimension the model leaves free
+/// standing for a symbol of its own; `None` when the analysis does not conclude.
+fn analysed(parsed: &InferenceModel) -> Option<TypedModel> {
+    let mut m = parsed.clone();
+    for i in 0..m.input_outlets().ok()?.len() {
+        let fact = m.input_fact(i).ok()?.clone();
+        if fact.shape.is_open() {
+            return None;
+        }
+        let dt = fact.datum_type.concretize().unwrap_or(DatumType::F32);
+        let shape: TVec<TDim> = fact
+            .shape
+            .dims()
+            .enumerate()
+            .map(|(d, f)| {
+                f.concretize()
+                    .unwrap_or_else(|| m.symbols.new_with_prefix(&format!("in{i}_{d}_")).into())
+            })
+            .collect();
+        m = m
+            .with_input_fact(i, InferenceFact::dt_shape(dt, shape))
+            .ok()?;
+    }
+    m.into_typed().ok()
+}
+
+/// The ONNX front end, as this backend uses it: declared output shapes and value infos are left
+/// to tract's own analysis (they are only read to describe the model).
+fn onnx() -> tract_onnx::Onnx {
+    tract_onnx::onnx()
+        .with_ignore_output_shapes(true)
+        .with_ignore_value_info(true)
+}
+
+fn load_error(model: &str, e: TractError) -> Error {
+    Error::ModelLoad {
+        backend: NAME,
+        model: model.to_string(),
+        message: format!("{e:#}"),
+    }
+}
+
 impl TractBackend {
     /// Parses `model_bytes` (the caller wipes its copy afterwards). The inputs and outputs are
     /// described as the ONNX graph declares them (element type, shape with `-1` for a free
     /// dimension), as ONNX Runtime reports them; what the graph leaves undeclared is taken from
     /// tract's analysis of the model.
     pub fn load(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<Self> {
-        let executor = executor(opts.threads)?;
-        let load_err = |e: TractError| Error::ModelLoad {
-            backend: NAME,
-            model: model.to_string(),
-            message: format!("{e:#}"),
-        };
-        let onnx = tract_onnx::onnx()
-            .with_ignore_output_shapes(true)
-            .with_ignore_value_info(true);
-        let proto = onnx
+        let proto = onnx()
             .proto_model_for_read(&mut std::io::Cursor::new(model_bytes))
-            .map_err(load_err)?;
+            .map_err(|e| load_error(model, e))?;
+        Self::from_proto(&proto, model, opts)
+    }
+
+    /// Builds the backend from a decoded ONNX model.
+    fn from_proto(
+        proto: &tract_onnx::pb::ModelProto,
+        model: &str,
+        opts: &BackendOptions,
+    ) -> Result<Self> {
+        let executor = executor(opts.threads)?;
         let (declared_inputs, declared_outputs) = match proto.graph.as_ref() {
             Some(g) => {
                 let of = |list: &[tract_onnx::pb::ValueInfoProto]| -> HashMap<String, _> {
@@ -127,8 +170,9 @@ impl TractBackend {
             }
             None => Default::default(),
         };
-        let parsed = onnx.model_for_proto_model(&proto).map_err(load_err)?;
-        drop(proto);
+        let parsed = onnx()
+            .model_for_proto_model(proto)
+            .map_err(|e| load_error(model, e))?;
 
         let mut inputs = Vec::new();
         for (i, o) in parsed
@@ -174,7 +218,7 @@ impl TractBackend {
         let output_infos = if output_infos.iter().all(Option::is_some) {
             output_infos.into_iter().flatten().collect()
         } else {
-            let typed = parsed.clone().into_typed().ok();
+            let typed = analysed(&parsed);
             output_infos
                 .into_iter()
                 .enumerate()
@@ -294,4 +338,141 @@ fn values<D: Datum + Copy>(t: &Tensor) -> Result<Vec<D>> {
         .iter()
         .copied()
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb;
+
+    fn data(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name)
+            .join("model.onnx")
+    }
+
+    fn info(name: &str, elem: ElemType, shape: &[i64]) -> InputInfo {
+        InputInfo {
+            name: name.into(),
+            elem,
+            shape: shape.to_vec(),
+        }
+    }
+
+    fn tensor_type(
+        elem: i32,
+        dims: Option<Vec<Option<pb::tensor_shape_proto::dimension::Value>>>,
+    ) -> pb::ValueInfoProto {
+        pb::ValueInfoProto {
+            name: "t".into(),
+            r#type: Some(pb::TypeProto {
+                denotation: String::new(),
+                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                    elem_type: elem,
+                    shape: dims.map(|d| pb::TensorShapeProto {
+                        dim: d
+                            .into_iter()
+                            .map(|value| pb::tensor_shape_proto::Dimension {
+                                denotation: String::new(),
+                                value,
+                            })
+                            .collect(),
+                    }),
+                })),
+            }),
+            doc_string: String::new(),
+        }
+    }
+
+    #[test]
+    fn declarations_give_element_types_and_free_dimensions_as_minus_one() {
+        use pb::tensor_proto::DataType as D;
+        use pb::tensor_shape_proto::dimension::Value as V;
+        let v = tensor_type(
+            D::Float as i32,
+            Some(vec![
+                Some(V::DimParam("N".into())),
+                Some(V::DimValue(3)),
+                None,
+            ]),
+        );
+        assert_eq!(declared(&v), Some((ElemType::F32, Some(vec![-1, 3, -1]))));
+        let v = tensor_type(D::Int64 as i32, None);
+        assert_eq!(declared(&v), Some((ElemType::I64, None)));
+        let v = tensor_type(D::Float16 as i32, Some(vec![]));
+        assert_eq!(declared(&v), Some((ElemType::Other, Some(vec![]))));
+        assert_eq!(declared(&tensor_type(0, None)), None);
+        let untyped = pb::ValueInfoProto {
+            name: "t".into(),
+            ..Default::default()
+        };
+        assert_eq!(declared(&untyped), None);
+    }
+
+    #[test]
+    fn models_are_described_as_they_declare_their_tensors() {
+        let opts = BackendOptions::default();
+        let load = |name: &str| {
+            let bytes = std::fs::read(data(name)).unwrap();
+            TractBackend::load(&bytes, name, &opts).unwrap()
+        };
+        // As ONNX Runtime reports them (a dimension without value: -1).
+        let b = load("seg_argmax");
+        assert_eq!(b.inputs(), [info("x", ElemType::F32, &[-1, 3, -1, -1])]);
+        assert_eq!(
+            b.output_infos(),
+            [info("argmax_0.tmp_0", ElemType::I64, &[-1, -1, -1])]
+        );
+        let b = load("nms_det");
+        assert_eq!(
+            b.inputs(),
+            [
+                info("image", ElemType::F32, &[1, 3, -1, -1]),
+                info("im_shape", ElemType::F32, &[1, 2]),
+                info("scale_factor", ElemType::F32, &[1, 2]),
+            ]
+        );
+        assert_eq!(
+            b.output_infos(),
+            [
+                info("multiclass_nms3_0.tmp_0", ElemType::F32, &[2, 6]),
+                info("multiclass_nms3_0.tmp_2", ElemType::I32, &[1]),
+            ]
+        );
+        let b = load("paddlex_yolo");
+        assert_eq!(
+            b.inputs(),
+            [
+                info("image", ElemType::F32, &[1, 3, -1, -1]),
+                info("im_size", ElemType::I32, &[1, 2]),
+            ]
+        );
+        assert_eq!(b.output_infos(), [info("bbox", ElemType::F32, &[1, 6])]);
+    }
+
+    #[test]
+    fn undeclared_outputs_are_described_from_tracts_analysis() {
+        let bytes = std::fs::read(data("seg_argmax")).unwrap();
+        let mut proto = onnx()
+            .proto_model_for_read(&mut std::io::Cursor::new(&bytes[..]))
+            .unwrap();
+        let g = proto.graph.as_mut().unwrap();
+        g.output[0].r#type = None;
+        let b = TractBackend::from_proto(&proto, "seg_argmax", &BackendOptions::default()).unwrap();
+        assert_eq!(
+            b.output_infos(),
+            [info("argmax_0.tmp_0", ElemType::I64, &[-1, -1, -1])]
+        );
+        // Without a declared shape only the shape comes from the analysis.
+        let mut proto = proto.clone();
+        let g = proto.graph.as_mut().unwrap();
+        g.output[0] = tensor_type(pb::tensor_proto::DataType::Int64 as i32, None);
+        g.output[0].name = "argmax_0.tmp_0".into();
+        let b = TractBackend::from_proto(&proto, "seg_argmax", &BackendOptions::default()).unwrap();
+        assert_eq!(
+            b.output_infos(),
+            [info("argmax_0.tmp_0", ElemType::I64, &[-1, -1, -1])]
+        );
+    }
 }
