@@ -223,7 +223,12 @@ fn main() -> ExitCode {
     }
     match cli.command {
         // The server sets up its own logging (text or JSON).
-        Command::Serve(args) => serve(args),
+        Command::Serve(mut args) => {
+            // The server sets up its own logging; the global -v/-q reach it here.
+            args.verbose = cli.verbose;
+            args.quiet = cli.quiet;
+            serve(args)
+        }
         Command::Classify(a) => deploy_cli::run_task(Task::Classify, &a),
         Command::Detect(a) => deploy_cli::run_task(Task::Detect, &a),
         Command::Segment(a) => deploy_cli::run_task(Task::Segment, &a),
@@ -257,6 +262,11 @@ fn serve(mut args: modelseal_serve::ServeArgs) -> ExitCode {
         Ok(k) => k,
         Err(e) => return report("modelseal serve", &e),
     };
+    // ONNX Runtime found as for every deploy command (ORT_DYLIB_PATH, next to the binary, the
+    // loader's paths, then a Python package's copy, looked up with the key variables cleared).
+    if args.backend != "tract" {
+        modelseal_cli::process::find_onnxruntime();
+    }
     match modelseal_serve::run(args, key) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -52,27 +52,38 @@ struct Server {
 /// `modelseal serve` on loopback with system-chosen ports and JSON logs, on `backend`, with no
 /// key in its environment but what `envs` adds.
 fn serve_command(backend: &str, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    serve_command_with(&[], backend, args, envs)
+}
+
+/// [`serve_command`] with `modelseal`'s global flags (`-v`, `-q`) before `serve`.
+fn serve_command_with(
+    global: &[&str],
+    backend: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelseal"));
-    cmd.args([
-        "serve",
-        "--backend",
-        backend,
-        "--http-port",
-        "0",
-        "--grpc-port",
-        "0",
-        "--log-format",
-        "json",
-    ])
-    .args(args)
-    .env_remove("MODELSEAL_KEY")
-    .env_remove("MODELSEAL_KEY_FILE")
-    .env_remove("MODELSEAL_SEAL_ID")
-    .env_remove("MODELSEAL_LOG")
-    .env_remove("RUST_LOG")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
+    cmd.args(global)
+        .args([
+            "serve",
+            "--backend",
+            backend,
+            "--http-port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .args(args)
+        .env_remove("MODELSEAL_KEY")
+        .env_remove("MODELSEAL_KEY_FILE")
+        .env_remove("MODELSEAL_SEAL_ID")
+        .env_remove("MODELSEAL_LOG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -656,6 +667,29 @@ fn the_log_follows_rust_log_and_modelseal_log() {
         );
         assert_eq!(s.stop().0, 0);
     }
+    // The global -vv of `modelseal` reaches the server (debug), unless RUST_LOG says otherwise.
+    let mut s = Server::launch(serve_command_with(
+        &["-vv"],
+        "tract",
+        &["--model", &model],
+        &[],
+    ))
+    .unwrap();
+    not_found(&s);
+    let ev = s.wait_for(refused, Duration::from_secs(20));
+    assert!(ev.is_some_and(|e| e["status"] == 404), "-vv: {:?}", s.seen);
+    assert_eq!(s.stop().0, 0);
+    let s = Server::launch(serve_command_with(
+        &["-vv"],
+        "tract",
+        &["--model", &model],
+        &[("RUST_LOG", "info")],
+    ))
+    .unwrap();
+    not_found(&s);
+    let (code, log) = s.stop_with_log();
+    assert_eq!(code, 0);
+    assert!(!log.iter().any(refused), "-vv under RUST_LOG=info: {log:?}");
     // By default, and when RUST_LOG (which comes first) says info: none, to the server's end.
     for envs in [
         vec![],

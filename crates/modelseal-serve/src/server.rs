@@ -211,20 +211,34 @@ async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, ServeErr
         .map_err(|e| io_error(format!("cannot listen for {what} on {host}:{port}"), e))
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut t), Ok(mut i)) => {
-            tokio::select! {
-                _ = t.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
-                _ = i.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
-            }
+/// SIGTERM and SIGINT, registered before the server says it is listening: a signal that comes
+/// right after the `listening` event is a graceful stop, never the default action (death).
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
+    }
+
+    async fn wait(self) {
+        match (self.term, self.int) {
+            (Some(mut t), Some(mut i)) => {
+                tokio::select! {
+                    _ = t.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
+                    _ = i.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            }
         }
     }
 }
@@ -240,6 +254,7 @@ async fn serve(app: Arc<App>, args: &ServeArgs) -> Result<(), ServeError> {
         .local_addr()
         .map_err(|e| io_error("gRPC address".into(), e))?;
     let models: Vec<String> = app.models().map(|m| m.name.clone()).collect();
+    let signals = Signals::register();
     tracing::info!(
         http = %http_addr,
         grpc = %grpc_addr,
@@ -277,7 +292,7 @@ async fn serve(app: Arc<App>, args: &ServeArgs) -> Result<(), ServeError> {
     let mut grpc = grpc;
     // A listener that fails before any signal ends the server with its error.
     tokio::select! {
-        _ = shutdown_signal() => {}
+        _ = signals.wait() => {}
         r = &mut http => {
             return Err(ServeError::new(ServeErrorKind::Io, format!("REST server stopped: {r:?}")));
         }
