@@ -33,19 +33,11 @@ fn task_keys(task: Task) -> &'static [&'static str] {
     }
 }
 
-fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classification",
-        Task::Detect => "detection",
-        Task::Segment => "segmentation",
-    }
-}
-
 fn base(image: &str, task: Task) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("schema".into(), json!(SCHEMA_VERSION));
     m.insert("image".into(), json!(image));
-    m.insert("task".into(), json!(task_name(task)));
+    m.insert("task".into(), json!(task.name()));
     m.insert("error".into(), Value::Null);
     m
 }

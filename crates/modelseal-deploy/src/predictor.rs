@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::backend::{Backend, BackendOptions, ElemType, Tensor, TensorData};
-use crate::config::{self, ModelConfig, Task, CONFIG_NAMES};
+use crate::config::{self, ModelConfig, Task};
 use crate::error::{Error, Result};
 use crate::image::Mat;
 use crate::model::ModelFiles;
@@ -77,24 +77,6 @@ impl PostProcessor {
     }
 }
 
-fn pick_config(names: &[String], dir: &std::path::Path) -> Result<String> {
-    let found: Vec<&String> = names
-        .iter()
-        .filter(|n| CONFIG_NAMES.contains(&n.as_str()))
-        .collect();
-    match found.len() {
-        1 => Ok(found[0].clone()),
-        0 => Err(Error::Layout {
-            dir: dir.to_path_buf(),
-            message: format!("no config; expected one of {}", CONFIG_NAMES.join(", ")),
-        }),
-        _ => Err(Error::Layout {
-            dir: dir.to_path_buf(),
-            message: format!("several configs {found:?}; keep one"),
-        }),
-    }
-}
-
 impl Predictor {
     /// Opens the model in `src`: reads the config and the model (an ONNX file, or a Paddle
     /// program and its parameters imported into ONNX in memory) into zeroize-on-drop memory,
@@ -117,7 +99,7 @@ impl Predictor {
     pub fn open(src: &ModelSource, opts: &BackendOptions) -> Result<Predictor> {
         let names = src.names();
         let files = ModelFiles::pick(&names, src.dir())?;
-        let cfg_member = pick_config(&names, src.dir())?;
+        let cfg_member = config::pick(&names, src.dir())?;
         let config = {
             let bytes = src.read(&cfg_member)?;
             config::parse(&cfg_member, &bytes)?

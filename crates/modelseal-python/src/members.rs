@@ -1,11 +1,10 @@
 //! Which member of a model directory is the model, its parameters and its config, for
 //! `SealedDir.model_name` and friends: the SDK's own choice of model files
-//! (`modelseal_deploy::ModelFiles::pick`) and its single config among `CONFIG_NAMES`.
+//! (`modelseal_deploy::ModelFiles::pick`) and its config (`modelseal_deploy::config::pick`).
 
 use std::path::Path;
 
 use modelseal::ModelDir;
-use modelseal_deploy::config::CONFIG_NAMES;
 use modelseal_deploy::ModelFiles;
 
 /// The model, parameters and config members, where each is unambiguous.
@@ -20,14 +19,7 @@ pub(crate) struct Members {
 /// (none when it would refuse the layout) and the config when exactly one of the SDK's config
 /// names is present (the predictor's rule; several configs are refused by it).
 pub(crate) fn pick(names: &[String], dir: &Path) -> Members {
-    let configs: Vec<&String> = names
-        .iter()
-        .filter(|n| CONFIG_NAMES.contains(&n.as_str()))
-        .collect();
-    let config = match configs[..] {
-        [one] => Some(one.clone()),
-        _ => None,
-    };
+    let config = modelseal_deploy::config::pick(names, dir).ok();
     let (model, params) = match ModelFiles::pick(names, dir) {
         Ok(ModelFiles::Onnx(m)) => (Some(m), None),
         Ok(ModelFiles::Paddle { program, params }) => (Some(program), Some(params)),

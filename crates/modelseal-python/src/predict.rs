@@ -22,15 +22,6 @@ use crate::inputs::{self, Source};
 use crate::sealing::warn_if_paddlex_v1;
 use crate::values::{label_map, to_py};
 
-/// The task's name in results and in `Predictor.task` (the JSON schema's `task` values).
-pub(crate) fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classification",
-        Task::Detect => "detection",
-        Task::Segment => "segmentation",
-    }
-}
-
 /// A model opened for classification, detection or segmentation from a sealed (or, without a
 /// key, plain) model directory: its config and model are decrypted into memory, the inference
 /// session is built from memory, and the decrypted bytes are wiped.
@@ -246,7 +237,7 @@ impl Predictor {
     /// The task: "classification", "detection" or "segmentation".
     #[getter]
     fn task(&self) -> &'static str {
-        task_name(self.task)
+        self.task.name()
     }
 
     /// Class labels, in class-id order (empty when the config has none).
@@ -335,7 +326,7 @@ impl Predictor {
     fn __repr__(&self) -> String {
         format!(
             "<modelseal.Predictor {} {:?} on {}, {} labels>",
-            task_name(self.task),
+            self.task.name(),
             self.model_dir.display().to_string(),
             self.backend,
             self.labels.len()

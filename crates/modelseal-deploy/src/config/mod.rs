@@ -3,7 +3,7 @@
 
 use serde_yaml_ng::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::transforms::Pipeline;
 
 mod paddleclas;
@@ -23,6 +23,26 @@ pub const CONFIG_NAMES: &[&str] = &[
     "deploy.yml",
 ];
 
+/// The config among a directory's member `names`: exactly one of [`CONFIG_NAMES`] (`dir` names
+/// the directory in errors).
+pub fn pick(names: &[String], dir: &std::path::Path) -> Result<String> {
+    let found: Vec<&String> = names
+        .iter()
+        .filter(|n| CONFIG_NAMES.contains(&n.as_str()))
+        .collect();
+    match found.len() {
+        1 => Ok(found[0].clone()),
+        0 => Err(Error::Layout {
+            dir: dir.to_path_buf(),
+            message: format!("no config; expected one of {}", CONFIG_NAMES.join(", ")),
+        }),
+        _ => Err(Error::Layout {
+            dir: dir.to_path_buf(),
+            message: format!("several configs {found:?}; keep one"),
+        }),
+    }
+}
+
 /// The task a model performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
@@ -35,6 +55,16 @@ pub enum Task {
 }
 
 impl Task {
+    /// The task's name in results (the JSON schema's `task`, the server's and the Python
+    /// package's): `classification`, `detection` or `segmentation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classification",
+            Task::Detect => "detection",
+            Task::Segment => "segmentation",
+        }
+    }
+
     /// PaddleX's name of the task.
     pub fn paddlex_name(self) -> &'static str {
         match self {

@@ -105,7 +105,7 @@ pub struct ServedModel {
 mod tests;
 mod views;
 
-use views::{datatype_of, task_name, task_outputs};
+use views::{datatype_of, task_outputs};
 pub use views::{
     pipeline_outputs, prepare_images, raw_inputs, raw_outputs, raw_view_refusal, PipelineOptions,
 };
@@ -161,7 +161,7 @@ impl ServedModel {
             outputs: meta_of(&raw_outputs),
         };
         let pipeline_meta = ViewMeta {
-            platform: format!("modelseal_{}", task_name(task)),
+            platform: format!("modelseal_{}", task.name()),
             inputs: vec![TensorMeta::new("image", DataType::Bytes, &[-1])],
             outputs: task_outputs(task),
         };

@@ -60,14 +60,6 @@ pub(super) fn task_outputs(task: Task) -> Vec<TensorMeta> {
     }
 }
 
-pub(super) fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classification",
-        Task::Detect => "detection",
-        Task::Segment => "segmentation",
-    }
-}
-
 /// Per-request options of the pipeline view.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PipelineOptions {
