@@ -2,8 +2,9 @@
 # Runs every test of the project on a fresh machine: installs what they need, then format, the MSRV
 # declarations, lint (also without the default features), the API docs,
 # the independent format-vector check, the whole workspace's tests (real models, ONNX Runtime, tract),
-# the C ABI checks (header diff, C programs, valgrind), and the `modelseal serve` tests with the
-# real tritonclient/kserve clients.
+# the C ABI checks (header diff, C programs, valgrind), the `modelseal serve` tests with the
+# real tritonclient/kserve clients, and the Python package's tests (built from source with pip into
+# a fresh virtual environment).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ci/env.sh
@@ -20,4 +21,5 @@ python3 scripts/ci/check_vectors.py tests/vectors
 cargo test --workspace --no-fail-fast --locked
 scripts/ci/check_ffi.sh
 scripts/ci/test_serve.sh
+scripts/ci/test_python.sh
 echo "scripts/test.sh: all checks passed"
