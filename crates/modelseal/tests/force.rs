@@ -4,18 +4,12 @@
 //! files carry full v1 headers under one key and whose other files are copies of the members
 //! being sealed. Anything else is left alone, byte for byte.
 
+mod support;
+
 use modelseal::{seal_dir, ErrorKind, Key, OpenOptions, OutputFormat, SealOptions, Storage};
 use std::fs;
 use std::path::{Path, PathBuf};
-use tempfile::TempDir;
-
-fn write(root: &Path, files: &[(&str, &[u8])]) {
-    for (name, data) in files {
-        let p = root.join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, data).unwrap();
-    }
-}
+use support::{leftovers, plain_model, write_files, Plain};
 
 /// Every file under `root` with its bytes, sorted by relative path.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -46,35 +40,17 @@ const PADDLE: &[(&str, &[u8])] = &[
     ("label_list.txt", b"cat\ndog\n"),
 ];
 
-struct Setup {
-    tmp: TempDir,
-    src: PathBuf,
-    key: Key,
-}
-
-fn setup() -> Setup {
-    let tmp = TempDir::new().unwrap();
-    let src = tmp.path().join("src");
-    write(&src, PADDLE);
-    Setup {
-        tmp,
-        src,
-        key: Key::generate().unwrap(),
-    }
-}
-
-fn seal(s: &Setup, dst: &Path, format: OutputFormat, force: bool) -> modelseal::Result<()> {
-    let plain = OpenOptions::new().open(&s.src)?;
+fn seal(s: &Plain, dst: &Path, format: OutputFormat, force: bool) -> modelseal::Result<()> {
     let opts = SealOptions {
         format,
         force,
         ..SealOptions::default()
     };
-    seal_dir(&s.key, &plain, dst, &opts, &|_| {}).map(|_| ())
+    support::seal(&s.key, &s.src, dst, &opts).map(|_| ())
 }
 
 /// `dst` is refused with `force`, as a usage error naming it, and left exactly as it was.
-fn refused(s: &Setup, dst: &Path, why: &str) {
+fn refused(s: &Plain, dst: &Path, why: &str) {
     let before = snapshot(dst);
     for format in [OutputFormat::V2, OutputFormat::PaddleV1] {
         let err = seal(s, dst, format, true).unwrap_err();
@@ -89,16 +65,12 @@ fn refused(s: &Setup, dst: &Path, why: &str) {
         );
         assert_eq!(snapshot(dst), before, "{why}: the directory was changed");
     }
-    let leftovers: Vec<String> = fs::read_dir(s.tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("modelseal-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{why}: {leftovers:?}");
+    let left = leftovers(s.tmp.path());
+    assert!(left.is_empty(), "{why}: {left:?}");
 }
 
 /// `dst` is replaced with `force` and then holds a sealing of the source that opens.
-fn replaced(s: &Setup, dst: &Path, why: &str) {
+fn replaced(s: &Plain, dst: &Path, why: &str) {
     seal(s, dst, OutputFormat::V2, true).unwrap_or_else(|e| panic!("{why}: {e}"));
     let d = OpenOptions::new().key(s.key.clone()).open(dst).unwrap();
     assert_eq!(d.storage(), Storage::SealedV2, "{why}");
@@ -107,10 +79,10 @@ fn replaced(s: &Setup, dst: &Path, why: &str) {
 
 #[test]
 fn a_decoy_beside_the_users_files_is_never_replaced() {
-    let s = setup();
+    let s = plain_model(PADDLE);
     let dst = s.tmp.path().join("mine");
     // Six bytes of "PADDLE" in a file named like an encrypted model, beside the user's work.
-    write(
+    write_files(
         &dst,
         &[
             ("__model__.encrypted", b"PADDLE and then anything"),
@@ -121,18 +93,18 @@ fn a_decoy_beside_the_users_files_is_never_replaced() {
     refused(&s, &dst, "decoy beside user files");
     // The decoy alone: no full v1 header.
     let alone = s.tmp.path().join("alone");
-    write(&alone, &[("__model__.encrypted", b"PADDLE1")]);
+    write_files(&alone, &[("__model__.encrypted", b"PADDLE1")]);
     refused(&s, &alone, "decoy alone");
     // A full-length decoy whose key check field is not hexadecimal.
     let fake = [b"PADDLE1".as_slice(), &[b'z'; 64], &[0u8; 200]].concat();
     let nonhex = s.tmp.path().join("nonhex");
-    write(&nonhex, &[("__model__.encrypted", &fake)]);
+    write_files(&nonhex, &[("__model__.encrypted", &fake)]);
     refused(&s, &nonhex, "non-hex key check");
 }
 
 #[test]
 fn a_real_v1_file_does_not_make_the_users_other_files_replaceable() {
-    let s = setup();
+    let s = plain_model(PADDLE);
     let earlier = s.tmp.path().join("earlier");
     seal(&s, &earlier, OutputFormat::PaddleV1, false).unwrap();
     // A genuine v1 model file, copied next to files that are not copies of the source's.
@@ -143,21 +115,21 @@ fn a_real_v1_file_does_not_make_the_users_other_files_replaceable() {
         dst.join("__model__.encrypted"),
     )
     .unwrap();
-    write(&dst, &[("notes.md", b"my notes")]);
+    write_files(&dst, &[("notes.md", b"my notes")]);
     refused(&s, &dst, "real v1 model beside a foreign file");
     // A file of the source's name whose bytes differ from it.
     fs::remove_file(dst.join("notes.md")).unwrap();
-    write(&dst, &[("label_list.txt", b"edited by hand\n")]);
+    write_files(&dst, &[("label_list.txt", b"edited by hand\n")]);
     refused(&s, &dst, "a plain file that is not a copy");
     // A plain model file (a v1 sealing encrypts it).
     fs::remove_file(dst.join("label_list.txt")).unwrap();
-    write(&dst, &[("__params__", b"unrelated")]);
+    write_files(&dst, &[("__params__", b"unrelated")]);
     refused(&s, &dst, "a plain params file that differs");
     // Encrypted members under two different keys are not one sealing.
     fs::remove_file(dst.join("__params__")).unwrap();
     let other = Key::generate().unwrap();
     let sealed = modelseal::internal::seal_v1(&other, b"Model: X").unwrap();
-    write(&dst, &[("model.yml.encrypted", &sealed)]);
+    write_files(&dst, &[("model.yml.encrypted", &sealed)]);
     refused(&s, &dst, "two keys");
     // No encrypted model file.
     fs::remove_file(dst.join("__model__.encrypted")).unwrap();
@@ -165,18 +137,18 @@ fn a_real_v1_file_does_not_make_the_users_other_files_replaceable() {
     // A truncated v1 model file.
     fs::remove_file(dst.join("model.yml.encrypted")).unwrap();
     let model = fs::read(earlier.join("__model__.encrypted")).unwrap();
-    write(&dst, &[("__model__.encrypted", &model[..140])]);
+    write_files(&dst, &[("__model__.encrypted", &model[..140])]);
     refused(&s, &dst, "truncated v1 file");
 }
 
 #[test]
 fn v2_lookalikes_are_never_replaced() {
-    let s = setup();
+    let s = plain_model(PADDLE);
     let earlier = s.tmp.path().join("earlier");
     seal(&s, &earlier, OutputFormat::V2, false).unwrap();
     // The magic alone.
     let magic = s.tmp.path().join("magic");
-    write(
+    write_files(
         &magic,
         &[
             ("modelseal.manifest", b"MDLSEAL\x02 and nothing else"),
@@ -191,7 +163,7 @@ fn v2_lookalikes_are_never_replaced() {
         let e = e.unwrap();
         fs::copy(e.path(), plus.join(e.file_name())).unwrap();
     }
-    write(&plus, &[("notes.txt", b"mine")]);
+    write_files(&plus, &[("notes.txt", b"mine")]);
     refused(&s, &plus, "sealing plus a foreign file");
     // A sealed member renamed: its header names another member.
     fs::remove_file(plus.join("notes.txt")).unwrap();
@@ -231,7 +203,7 @@ fn v2_lookalikes_are_never_replaced() {
 
 #[test]
 fn real_earlier_sealings_are_replaced_with_force_only() {
-    let s = setup();
+    let s = plain_model(PADDLE);
     for format in [OutputFormat::V2, OutputFormat::PaddleV1] {
         let dst = s.tmp.path().join(format!("{format:?}"));
         seal(&s, &dst, format, false).unwrap();
@@ -259,7 +231,7 @@ fn real_earlier_sealings_are_replaced_with_force_only() {
 
 #[test]
 fn rekeying_replaces_an_earlier_v1_output_whose_copies_match_the_sealed_members() {
-    let s = setup();
+    let s = plain_model(PADDLE);
     let v2 = s.tmp.path().join("v2");
     seal(&s, &v2, OutputFormat::V2, false).unwrap();
     let out = s.tmp.path().join("out");

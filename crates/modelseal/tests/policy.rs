@@ -2,18 +2,13 @@
 //! verifies opens; PaddleX v1 only on explicit opt-in and with its model files encrypted; a
 //! pinned sealing id refuses every other sealing; links out of the tree are not followed.
 
+mod support;
+
 use modelseal::{seal_dir, Error, ErrorKind, Key, OpenOptions, OutputFormat, SealOptions, Storage};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::{plain_model, read_files, write_files};
 use tempfile::TempDir;
-
-fn write(root: &Path, files: &[(&str, &[u8])]) {
-    for (name, data) in files {
-        let p = root.join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, data).unwrap();
-    }
-}
 
 const MODEL: &[(&str, &[u8])] = &[
     ("model.onnx", b"an onnx model"),
@@ -21,30 +16,13 @@ const MODEL: &[(&str, &[u8])] = &[
     ("labels.txt", b"cat\ndog\n"),
 ];
 
+/// Seals the plain directory `src` into `dst` in `format`.
 fn seal(key: &Key, src: &Path, dst: &Path, format: OutputFormat) {
-    let plain = OpenOptions::new().open(src).unwrap();
     let opts = SealOptions {
         format,
         ..SealOptions::default()
     };
-    seal_dir(key, &plain, dst, &opts, &|_| {}).unwrap();
-}
-
-struct Dirs {
-    tmp: TempDir,
-    plain: PathBuf,
-    key: Key,
-}
-
-fn dirs() -> Dirs {
-    let tmp = TempDir::new().unwrap();
-    let plain = tmp.path().join("plain");
-    write(&plain, MODEL);
-    Dirs {
-        tmp,
-        plain,
-        key: Key::generate().unwrap(),
-    }
+    support::seal(key, src, dst, &opts).unwrap();
 }
 
 fn with_key(key: &Key) -> OpenOptions {
@@ -53,29 +31,26 @@ fn with_key(key: &Key) -> OpenOptions {
 
 #[test]
 fn a_plain_directory_opens_only_without_a_key() {
-    let d = dirs();
-    let plain = OpenOptions::new().open(&d.plain).unwrap();
+    let d = plain_model(MODEL);
+    let plain = OpenOptions::new().open(&d.src).unwrap();
     assert_eq!(plain.storage(), Storage::Plain);
-    let err = with_key(&d.key).open(&d.plain).unwrap_err();
+    let err = with_key(&d.key).open(&d.src).unwrap_err();
     assert!(matches!(err, Error::NotSealed { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Unsupported);
-    assert!(
-        err.to_string().contains(&*d.plain.to_string_lossy()),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&*d.src.to_string_lossy()), "{err}");
     // With the opt-in for v1 too: a plain directory is no sealing.
     let err = with_key(&d.key)
         .allow_paddlex_v1(true)
-        .open(&d.plain)
+        .open(&d.src)
         .unwrap_err();
     assert!(matches!(err, Error::NotSealed { .. }), "{err}");
 }
 
 #[test]
 fn a_sealed_directory_needs_its_key() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     let sealed = d.tmp.path().join("sealed");
-    seal(&d.key, &d.plain, &sealed, OutputFormat::V2);
+    seal(&d.key, &d.src, &sealed, OutputFormat::V2);
     let err = OpenOptions::new().open(&sealed).unwrap_err();
     assert!(matches!(err, Error::KeyRequired { .. }), "{err}");
     let dir = with_key(&d.key).open(&sealed).unwrap();
@@ -85,15 +60,15 @@ fn a_sealed_directory_needs_its_key() {
 
 #[test]
 fn a_paddle1_decoy_does_not_make_a_plain_directory_sealed() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     // A 7-byte file that starts like PaddleX v1, beside plain model files.
-    write(&d.plain, &[("decoy", b"PADDLE1")]);
-    let err = with_key(&d.key).open(&d.plain).unwrap_err();
+    write_files(&d.src, &[("decoy", b"PADDLE1")]);
+    let err = with_key(&d.key).open(&d.src).unwrap_err();
     assert!(matches!(err, Error::PaddleV1NotAllowed { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     let err = with_key(&d.key)
         .allow_paddlex_v1(true)
-        .open(&d.plain)
+        .open(&d.src)
         .unwrap_err();
     assert!(matches!(err, Error::NotSealed { .. }), "{err}");
     let text = err.to_string();
@@ -103,7 +78,7 @@ fn a_paddle1_decoy_does_not_make_a_plain_directory_sealed() {
     );
     // A decoy named like an encrypted model, with nothing else encrypted: the config is plain.
     let tmp = TempDir::new().unwrap();
-    write(
+    write_files(
         tmp.path(),
         &[
             ("model.onnx.encrypted", b"PADDLE1"),
@@ -117,14 +92,14 @@ fn a_paddle1_decoy_does_not_make_a_plain_directory_sealed() {
     assert!(matches!(err, Error::NotSealed { .. }), "{err}");
     // Without a key, a directory holding anything that looks sealed needs the key: the error
     // names the file that looks sealed and says that a key is needed.
-    let err = OpenOptions::new().open(&d.plain).unwrap_err();
+    let err = OpenOptions::new().open(&d.src).unwrap_err();
     assert!(
-        matches!(&err, Error::KeyRequired { path } if path == &d.plain.join("decoy")),
+        matches!(&err, Error::KeyRequired { path } if path == &d.src.join("decoy")),
         "{err:?}"
     );
     let text = err.to_string();
     assert!(
-        text.contains(&*d.plain.join("decoy").to_string_lossy())
+        text.contains(&*d.src.join("decoy").to_string_lossy())
             && text.contains("a key is required"),
         "{text}"
     );
@@ -133,9 +108,9 @@ fn a_paddle1_decoy_does_not_make_a_plain_directory_sealed() {
 
 #[test]
 fn paddlex_v1_opens_only_on_opt_in_and_with_its_model_files_encrypted() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     let v1 = d.tmp.path().join("v1");
-    seal(&d.key, &d.plain, &v1, OutputFormat::PaddleV1);
+    seal(&d.key, &d.src, &v1, OutputFormat::PaddleV1);
     assert!(v1.join("model.onnx.encrypted").is_file());
     assert!(
         v1.join("labels.txt").is_file(),
@@ -159,7 +134,7 @@ fn paddlex_v1_opens_only_on_opt_in_and_with_its_model_files_encrypted() {
     assert!(err.to_string().contains("inference.yml"), "{err}");
     // A plain model beside the encrypted one (same logical name): refused.
     let v1b = d.tmp.path().join("v1b");
-    seal(&d.key, &d.plain, &v1b, OutputFormat::PaddleV1);
+    seal(&d.key, &d.src, &v1b, OutputFormat::PaddleV1);
     fs::write(v1b.join("model.onnx"), b"another model").unwrap();
     let err = with_key(&d.key)
         .allow_paddlex_v1(true)
@@ -168,7 +143,7 @@ fn paddlex_v1_opens_only_on_opt_in_and_with_its_model_files_encrypted() {
     assert_eq!(err.kind(), ErrorKind::Integrity, "{err}");
     // verify follows the same policy.
     let v1c = d.tmp.path().join("v1c");
-    seal(&d.key, &d.plain, &v1c, OutputFormat::PaddleV1);
+    seal(&d.key, &d.src, &v1c, OutputFormat::PaddleV1);
     let err = modelseal::verify(&v1c, &with_key(&d.key)).unwrap_err();
     assert!(matches!(err, Error::PaddleV1NotAllowed { .. }), "{err}");
     let report = modelseal::verify(&v1c, &with_key(&d.key).allow_paddlex_v1(true)).unwrap();
@@ -181,12 +156,12 @@ fn paddlex_v1_opens_only_on_opt_in_and_with_its_model_files_encrypted() {
 
 #[test]
 fn a_pinned_sealing_id_refuses_every_other_sealing() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     let old = d.tmp.path().join("old");
     let new = d.tmp.path().join("new");
-    seal(&d.key, &d.plain, &old, OutputFormat::V2);
-    write(&d.plain, &[("model.onnx", b"the fixed model")]);
-    seal(&d.key, &d.plain, &new, OutputFormat::V2);
+    seal(&d.key, &d.src, &old, OutputFormat::V2);
+    write_files(&d.src, &[("model.onnx", b"the fixed model")]);
+    seal(&d.key, &d.src, &new, OutputFormat::V2);
     let id = with_key(&d.key).open(&new).unwrap().seal_id().unwrap();
     let old_id = with_key(&d.key).open(&old).unwrap().seal_id().unwrap();
     assert_ne!(id, old_id);
@@ -209,11 +184,11 @@ fn a_pinned_sealing_id_refuses_every_other_sealing() {
     // A pin without a key, or on PaddleX v1, cannot be met.
     let err = OpenOptions::new()
         .expect_seal_id(id)
-        .open(&d.plain)
+        .open(&d.src)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
     let v1 = d.tmp.path().join("v1");
-    seal(&d.key, &d.plain, &v1, OutputFormat::PaddleV1);
+    seal(&d.key, &d.src, &v1, OutputFormat::PaddleV1);
     let err = with_key(&d.key)
         .allow_paddlex_v1(true)
         .expect_seal_id(id)
@@ -221,15 +196,8 @@ fn a_pinned_sealing_id_refuses_every_other_sealing() {
         .unwrap_err();
     assert!(matches!(err, Error::SealIdMismatch { .. }), "{err}");
     // From memory too.
-    let files: Vec<(String, Vec<u8>)> = [
-        "modelseal.manifest",
-        "model.onnx.sealed",
-        "inference.yml.sealed",
-        "labels.txt.sealed",
-    ]
-    .iter()
-    .map(|n| (n.to_string(), fs::read(old.join(n)).unwrap()))
-    .collect();
+    let files = read_files(&old);
+    assert_eq!(files.len(), 4, "the manifest and three members");
     assert!(matches!(
         pinned.open_memory(files.clone()).unwrap_err(),
         Error::SealIdMismatch { .. }
@@ -243,9 +211,9 @@ fn a_pinned_sealing_id_refuses_every_other_sealing() {
 
 #[test]
 fn plain_files_beside_a_sealing_are_refused() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     let sealed = d.tmp.path().join("sealed");
-    seal(&d.key, &d.plain, &sealed, OutputFormat::V2);
+    seal(&d.key, &d.src, &sealed, OutputFormat::V2);
     // An attacker drops a plain model beside the sealed members.
     fs::write(sealed.join("model.pdmodel"), b"evil program").unwrap();
     let err = with_key(&d.key).open(&sealed).unwrap_err();
@@ -258,7 +226,7 @@ fn plain_files_beside_a_sealing_are_refused() {
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     // Or removes the manifest: sealed members alone are not a sealing.
     let bare = d.tmp.path().join("bare");
-    seal(&d.key, &d.plain, &bare, OutputFormat::V2);
+    seal(&d.key, &d.src, &bare, OutputFormat::V2);
     fs::remove_file(bare.join("modelseal.manifest")).unwrap();
     let err = with_key(&d.key).open(&bare).unwrap_err();
     assert!(matches!(err, Error::Manifest { .. }), "{err}");
@@ -267,14 +235,14 @@ fn plain_files_beside_a_sealing_are_refused() {
 #[cfg(unix)]
 #[test]
 fn links_out_of_the_tree_are_refused_unless_followed_explicitly() {
-    let d = dirs();
+    let d = plain_model(MODEL);
     let outside = d.tmp.path().join("outside.txt");
     fs::write(&outside, b"/etc/shadow, say").unwrap();
-    let link = d.plain.join("extra.txt");
+    let link = d.src.join("extra.txt");
     std::os::unix::fs::symlink(&outside, &link).unwrap();
     // A link inside the tree is fine.
-    std::os::unix::fs::symlink(d.plain.join("labels.txt"), d.plain.join("labels2.txt")).unwrap();
-    let err = OpenOptions::new().open(&d.plain).unwrap_err();
+    std::os::unix::fs::symlink(d.src.join("labels.txt"), d.src.join("labels2.txt")).unwrap();
+    let err = OpenOptions::new().open(&d.src).unwrap_err();
     assert!(matches!(err, Error::SymlinkOutside { .. }), "{err}");
     assert!(
         err.to_string().contains(&*link.to_string_lossy()),
@@ -284,7 +252,7 @@ fn links_out_of_the_tree_are_refused_unless_followed_explicitly() {
     assert!(!out.exists(), "nothing written");
     let followed = OpenOptions::new()
         .follow_symlinks(true)
-        .open(&d.plain)
+        .open(&d.src)
         .unwrap();
     seal_dir(&d.key, &followed, &out, &SealOptions::default(), &|_| {}).unwrap();
     let dir = with_key(&d.key).open(&out).unwrap();
@@ -295,9 +263,9 @@ fn links_out_of_the_tree_are_refused_unless_followed_explicitly() {
 #[cfg(unix)]
 #[test]
 fn member_names_are_checked_when_sealing() {
-    let d = dirs();
-    write(&d.plain, &[("odd\\name.txt", b"x")]);
-    let plain = OpenOptions::new().open(&d.plain).unwrap();
+    let d = plain_model(MODEL);
+    write_files(&d.src, &[("odd\\name.txt", b"x")]);
+    let plain = OpenOptions::new().open(&d.src).unwrap();
     let out = d.tmp.path().join("sealed");
     let err = seal_dir(&d.key, &plain, &out, &SealOptions::default(), &|_| {}).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");

@@ -1,6 +1,8 @@
 //! Runs every committed test vector of tests/vectors/vectors.json through each way of opening a sealed file:
 //! from a path, from bytes, and (for v2) through the streaming reader; all must agree with the expected result.
 
+mod support;
+
 use modelseal::{Error, Key};
 use serde_json::Value;
 use std::io::Read;
@@ -8,10 +10,6 @@ use std::path::{Path, PathBuf};
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
-}
-
-fn sha(data: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
 }
 
 fn check(outcome: Result<Vec<u8>, Error>, v: &Value, how: &str) {
@@ -25,7 +23,7 @@ fn check(outcome: Result<Vec<u8>, Error>, v: &Value, how: &str) {
                 "{file} ({how}): size"
             );
             assert_eq!(
-                sha(&plain),
+                support::sha256_hex(&plain),
                 v["sha256"].as_str().unwrap(),
                 "{file} ({how}): sha256"
             );
