@@ -191,6 +191,6 @@ fn load_tract(model_bytes: &[u8], model: &str, opts: &BackendOptions) -> Result<
 fn load_tract(_: &[u8], _: &str, _: &BackendOptions) -> Result<Box<dyn Backend>> {
     Err(Error::BackendUnavailable {
         backend: "tract",
-        message: "this build has no tract backend (feature `tract` is off); use --backend onnxruntime (set ORT_DYLIB_PATH if its library is not found)".into(),
+        message: "this build has no tract backend (feature `tract` is off); use the onnxruntime backend (set ORT_DYLIB_PATH if its library is not found)".into(),
     })
 }
