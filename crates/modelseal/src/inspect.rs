@@ -23,6 +23,27 @@ pub struct InspectEntry {
 }
 
 /// Reads the headers of a file or of every file of a directory, without a key.
+///
+/// ```
+/// use modelseal::Storage;
+/// # use modelseal::{seal_dir, Key, OpenOptions, SealOptions};
+/// # let tmp = tempfile::TempDir::new()?;
+/// # let exported = tmp.path().join("exported");
+/// # std::fs::create_dir(&exported)?;
+/// # std::fs::write(exported.join("model.onnx"), b"onnx bytes")?;
+/// # let sealed = tmp.path().join("sealed");
+/// # let plain = OpenOptions::new().open(&exported)?;
+/// # seal_dir(&Key::generate()?, &plain, &sealed, &SealOptions::default(), &|_| {})?;
+/// let entries = modelseal::inspect(&sealed)?;
+/// for e in &entries {
+///     println!("{}: {}, {} bytes", e.file, e.storage.as_str(), e.file_size);
+/// }
+/// let member = entries.iter().find(|e| e.file == "model.onnx.sealed").unwrap();
+/// assert_eq!(member.storage, Storage::SealedV2);
+/// let header = member.header.as_ref().unwrap();
+/// assert_eq!((header.name.as_str(), header.plaintext_len), ("model.onnx", 10));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn inspect(path: &Path) -> Result<Vec<InspectEntry>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let files = if meta.is_file() {

@@ -61,7 +61,19 @@ impl Key {
     }
 
     /// Reads a key file: the base64 key, optionally surrounded by whitespace. A pipe works too
-    /// (`--key-file <(...)`); at most a few KiB are read.
+    /// (a shell's `<(...)`); at most a few KiB are read.
+    ///
+    /// ```
+    /// use modelseal::Key;
+    /// # let tmp = tempfile::TempDir::new()?;
+    /// let key = Key::generate()?;
+    /// let path = tmp.path().join("model.key");
+    /// modelseal::write_key_file(&path, &key)?; // mode 0600, never over an existing file
+    /// assert_eq!(Key::read_file(&path)?.as_bytes(), key.as_bytes());
+    /// let err = Key::read_file(&tmp.path().join("missing.key")).unwrap_err();
+    /// assert_eq!(err.kind(), modelseal::ErrorKind::Io);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_file(path: &Path) -> Result<Key> {
         let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Self::from_reader(&mut f, &format!("key file {}", path.display())).map_err(|e| match e {
@@ -74,6 +86,17 @@ impl Key {
     /// surrounded by whitespace; `origin` names the source in errors. The text is read into
     /// one buffer allocated up front at its full size and wiped when dropped (no growth that
     /// would leave copies in freed memory); more than a few KiB is refused as not a key.
+    ///
+    /// ```
+    /// use modelseal::Key;
+    /// let text = b"  MTIzNDU2NzgxMjM0NTY3ODEyMzQ1Njc4MTIzNDU2Nzg=\n";
+    /// let key = Key::from_reader(&mut &text[..], "standard input")?;
+    /// assert_eq!(key.as_bytes(), b"12345678123456781234567812345678");
+    /// let err = Key::from_reader(&mut &b"not a key"[..], "standard input").unwrap_err();
+    /// assert_eq!(err.kind(), modelseal::ErrorKind::Usage);
+    /// assert!(err.to_string().contains("standard input"), "{err}");
+    /// # Ok::<(), modelseal::Error>(())
+    /// ```
     pub fn from_reader(reader: &mut dyn Read, origin: &str) -> Result<Key> {
         let limit = MAX_KEY_FILE_LEN as usize;
         let mut buf = Zeroizing::new(vec![0u8; limit + 1]);

@@ -113,6 +113,31 @@ impl ModelDir {
     /// `origin` is the directory they were made from: errors name it, and an output is never
     /// written inside it. Member names follow the rule of sealed directories (relative
     /// `/`-separated paths, no `.`/`..` parts, no duplicates).
+    ///
+    /// ```
+    /// use modelseal::{seal_dir, Key, ModelDir, OpenOptions, SealOptions, Secret};
+    /// # let tmp = tempfile::TempDir::new()?;
+    /// # let origin = tmp.path().join("paddle-model");
+    /// # std::fs::create_dir(&origin)?;
+    /// let converted = ModelDir::from_members(
+    ///     &origin,
+    ///     vec![
+    ///         ("model.onnx".to_string(), Secret::from_slice(b"onnx bytes")),
+    ///         ("inference.yml".to_string(), Secret::from_slice(b"Global: {}")),
+    ///     ],
+    /// )?;
+    /// assert_eq!(converted.names(), ["inference.yml", "model.onnx"]);
+    /// // Sealed straight from memory: the plaintext never touches the disk.
+    /// let key = Key::generate()?;
+    /// let sealed = tmp.path().join("sealed");
+    /// seal_dir(&key, &converted, &sealed, &SealOptions::default(), &|_| {})?;
+    /// let opened = OpenOptions::new().key(key).open(&sealed)?;
+    /// assert_eq!(&*opened.read("model.onnx")?, b"onnx bytes");
+    /// // Names must be relative paths inside the directory.
+    /// let bad = vec![("../up".to_string(), Secret::from_slice(b"x"))];
+    /// assert!(ModelDir::from_members(&origin, bad).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_members(origin: &Path, members: Vec<(String, Secret)>) -> Result<ModelDir> {
         let mut map = BTreeMap::new();
         for (name, bytes) in members {

@@ -64,6 +64,29 @@ pub struct SealedMember {
 
 /// Seals every member of `src` (opened plain, or sealed for re-keying) into a new directory `dst`
 /// under `key`. The output appears atomically; `progress` receives plaintext byte counts.
+///
+/// ```
+/// use modelseal::{seal_dir, Key, OpenOptions, SealOptions};
+/// # let tmp = tempfile::TempDir::new()?;
+/// # let exported = tmp.path().join("exported");
+/// # std::fs::create_dir(&exported)?;
+/// # std::fs::write(exported.join("model.onnx"), b"onnx bytes")?;
+/// # std::fs::write(exported.join("inference.yml"), b"Global: {}")?;
+/// let key = Key::generate()?;
+/// let plain = OpenOptions::new().open(&exported)?;
+/// let sealed = tmp.path().join("sealed");
+/// let written = seal_dir(&key, &plain, &sealed, &SealOptions::default(), &|_bytes| {})?;
+/// let files: Vec<&str> = written.iter().map(|m| m.file.as_str()).collect();
+/// assert_eq!(files, ["inference.yml.sealed", "model.onnx.sealed"]);
+/// // Re-keying: the sealing, opened with its key, is sealed again under a new key.
+/// let new_key = Key::generate()?;
+/// let opened = OpenOptions::new().key(key).open(&sealed)?;
+/// let rekeyed = tmp.path().join("rekeyed");
+/// seal_dir(&new_key, &opened, &rekeyed, &SealOptions::default(), &|_| {})?;
+/// let dir = OpenOptions::new().key(new_key).open(&rekeyed)?;
+/// assert_eq!(&*dir.read("model.onnx")?, b"onnx bytes");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn seal_dir(
     key: &Key,
     src: &ModelDir,
@@ -214,6 +237,28 @@ pub fn seal_dir(
 /// output rules as [`seal_dir`]: never inside its origin, never through a link, never over
 /// anything but an empty directory. A sealed source is refused: plaintext of a sealed model is
 /// written only by an explicit decryption.
+///
+/// ```
+/// use modelseal::{write_plain_dir, ModelDir, Secret};
+/// # let tmp = tempfile::TempDir::new()?;
+/// # let origin = tmp.path().join("paddle-model");
+/// # std::fs::create_dir(&origin)?;
+/// // A conversion's output, held in memory.
+/// let converted = ModelDir::from_members(
+///     &origin,
+///     vec![
+///         ("model.onnx".to_string(), Secret::from_slice(b"onnx bytes")),
+///         ("inference.yml".to_string(), Secret::from_slice(b"Global: {}")),
+///     ],
+/// )?;
+/// let out = tmp.path().join("onnx-model");
+/// assert_eq!(write_plain_dir(&converted, &out)?, ["inference.yml", "model.onnx"]);
+/// assert_eq!(std::fs::read(out.join("model.onnx"))?, b"onnx bytes");
+/// // Never over an existing directory, never inside the origin.
+/// assert!(write_plain_dir(&converted, &out).is_err());
+/// assert!(write_plain_dir(&converted, &origin.join("out")).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
     if src.is_sealed() {
         return Err(Error::usage(

@@ -16,6 +16,21 @@ use std::path::Path;
 const NO_HEADER: &str = "no modelseal or PaddleX header";
 
 /// Seals one file `src` into a new file `dst` (which must not exist), streaming.
+///
+/// ```
+/// use modelseal::{Key, OutputFormat, DEFAULT_CHUNK_LOG2};
+/// # let tmp = tempfile::TempDir::new()?;
+/// # let model = tmp.path().join("model.onnx");
+/// # std::fs::write(&model, b"onnx bytes")?;
+/// let key = Key::generate()?;
+/// let sealed = tmp.path().join("model.onnx.sealed");
+/// let format = OutputFormat::V2;
+/// modelseal::seal_file(&key, &model, &sealed, format, DEFAULT_CHUNK_LOG2)?;
+/// assert_eq!(&*modelseal::open_file(&key, &sealed)?, b"onnx bytes");
+/// // The output is never overwritten.
+/// assert!(modelseal::seal_file(&key, &model, &sealed, format, DEFAULT_CHUNK_LOG2).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn seal_file(
     key: &Key,
     src: &Path,
@@ -64,6 +79,20 @@ pub fn seal_file(
 }
 
 /// Decrypts one sealed file (v2, v1 or FastDeploy base64 v1) from disk into memory.
+///
+/// ```
+/// use modelseal::{ErrorKind, Key, OutputFormat};
+/// # let tmp = tempfile::TempDir::new()?;
+/// let key = Key::generate()?;
+/// let path = tmp.path().join("weights.bin.sealed");
+/// let image = modelseal::seal_bytes(&key, "weights.bin", b"weights", OutputFormat::V2)?;
+/// std::fs::write(&path, image)?;
+/// let plain = modelseal::open_file(&key, &path)?; // wiped when dropped
+/// assert_eq!(&*plain, b"weights");
+/// let err = modelseal::open_file(&Key::generate()?, &path).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::WrongKey);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn open_file(key: &Key, path: &Path) -> Result<Secret> {
     match sniff(path)? {
         Storage::SealedV2 => Ok(v2::open_path(key, path)?.1),
@@ -74,6 +103,16 @@ pub fn open_file(key: &Key, path: &Path) -> Result<Secret> {
 
 /// Seals a byte slice as a single sealed file image: format v2 for member `name` (fresh sealing
 /// id, default chunk size), or PaddleX v1 (where `name` is not recorded).
+///
+/// ```
+/// use modelseal::{Key, OutputFormat};
+/// let key = Key::generate()?;
+/// for format in [OutputFormat::V2, OutputFormat::PaddleV1] {
+///     let sealed = modelseal::seal_bytes(&key, "weights.bin", b"some weights", format)?;
+///     assert_eq!(&*modelseal::open_bytes(&key, &sealed, "weights.bin")?, b"some weights");
+/// }
+/// # Ok::<(), modelseal::Error>(())
+/// ```
 pub fn seal_bytes(
     key: &Key,
     name: &str,
@@ -95,6 +134,22 @@ pub fn seal_bytes(
 }
 
 /// Decrypts one sealed file image (v2, v1 or FastDeploy base64 v1) held in memory; `label` names it in errors.
+///
+/// ```
+/// use modelseal::{ErrorKind, Key, OutputFormat};
+/// let key = Key::generate()?;
+/// let sealed = modelseal::seal_bytes(&key, "weights.bin", b"some weights", OutputFormat::V2)?;
+/// assert_eq!(&*modelseal::open_bytes(&key, &sealed, "weights.bin")?, b"some weights");
+/// // Every change is refused, and errors name the label.
+/// let mut changed = sealed.clone();
+/// *changed.last_mut().unwrap() ^= 1;
+/// let err = modelseal::open_bytes(&key, &changed, "weights.bin").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Integrity);
+/// assert!(err.to_string().contains("weights.bin"));
+/// let err = modelseal::open_bytes(&key, b"plain bytes", "weights.bin").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unsupported);
+/// # Ok::<(), modelseal::Error>(())
+/// ```
 pub fn open_bytes(key: &Key, data: &[u8], label: &str) -> Result<Secret> {
     let path = Path::new(label);
     if data.starts_with(v2::MAGIC) {
@@ -118,6 +173,21 @@ pub fn bytes_storage(data: &[u8]) -> Storage {
 
 /// Decrypts sealed file `src` into new file `dst` (refusing to overwrite). This writes plaintext to
 /// disk on purpose: it is the explicit escape hatch.
+///
+/// ```
+/// use modelseal::{Key, OutputFormat};
+/// # let tmp = tempfile::TempDir::new()?;
+/// let key = Key::generate()?;
+/// let sealed = tmp.path().join("model.onnx.sealed");
+/// let image = modelseal::seal_bytes(&key, "model.onnx", b"onnx bytes", OutputFormat::V2)?;
+/// std::fs::write(&sealed, image)?;
+/// let plain = tmp.path().join("model.onnx");
+/// assert_eq!(modelseal::decrypt_file(&key, &sealed, &plain)?, 10);
+/// assert_eq!(std::fs::read(&plain)?, b"onnx bytes");
+/// // An existing file is never overwritten.
+/// assert!(modelseal::decrypt_file(&key, &sealed, &plain).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decrypt_file(key: &Key, src: &Path, dst: &Path) -> Result<u64> {
     let plain = open_file(key, src)?;
     write_new_file(

@@ -49,6 +49,36 @@ impl VerifyReport {
 /// sealing id is checked); a single file may be v2 or PaddleX v1. Errors about the directory as a
 /// whole (manifest, wrong key, missing or added members) are returned as `Err`; each member's own
 /// outcome is an entry of the report.
+///
+/// ```
+/// use modelseal::{verify, ErrorKind, Key, OpenOptions};
+/// # use modelseal::{seal_dir, SealOptions};
+/// # let tmp = tempfile::TempDir::new()?;
+/// # let exported = tmp.path().join("exported");
+/// # std::fs::create_dir(&exported)?;
+/// # std::fs::write(exported.join("model.onnx"), b"onnx bytes")?;
+/// # std::fs::write(exported.join("inference.yml"), b"Global: {}")?;
+/// # let key = Key::generate()?;
+/// # let sealed = tmp.path().join("sealed");
+/// # let plain = OpenOptions::new().open(&exported)?;
+/// # seal_dir(&key, &plain, &sealed, &SealOptions::default(), &|_| {})?;
+/// let opts = OpenOptions::new().key(key);
+/// let report = verify(&sealed, &opts)?;
+/// assert!(report.first_error().is_none());
+/// for (name, outcome) in &report.members {
+///     if let Ok(m) = outcome {
+///         println!("{name}: {} bytes, SHA-256 {}", m.size, m.sha256);
+///     }
+/// }
+/// // A damaged member is reported on its own entry.
+/// let member = sealed.join("model.onnx.sealed");
+/// let mut bytes = std::fs::read(&member)?;
+/// *bytes.last_mut().unwrap() ^= 1;
+/// std::fs::write(&member, bytes)?;
+/// let report = verify(&sealed, &opts)?;
+/// assert_eq!(report.first_error().map(|e| e.kind()), Some(ErrorKind::Integrity));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify(path: &Path, opts: &OpenOptions) -> Result<VerifyReport> {
     let key = opts.key_ref().ok_or_else(|| Error::KeyRequired {
         path: path.to_path_buf(),
