@@ -5,17 +5,14 @@
 mod support;
 
 use std::fs;
+use std::path::PathBuf;
 
-use support::{command, run, run_env, stderr, stdout};
+use support::{
+    command, keygen, run, run_env, stderr, stdout, CLASSIFIER, DETECTOR, ENCRYPT_TOOL, MODELSEAL,
+    SEGMENTER,
+};
 
-const MODELSEAL: &str = env!("CARGO_BIN_EXE_modelseal");
-const BINARIES: [&str; 5] = [
-    env!("CARGO_BIN_EXE_modelseal"),
-    env!("CARGO_BIN_EXE_classifier"),
-    env!("CARGO_BIN_EXE_detector"),
-    env!("CARGO_BIN_EXE_segmenter"),
-    env!("CARGO_BIN_EXE_paddle_encrypt_tool"),
-];
+const BINARIES: [&str; 5] = [MODELSEAL, CLASSIFIER, DETECTOR, SEGMENTER, ENCRYPT_TOOL];
 
 #[test]
 fn every_binary_prints_its_version() {
@@ -113,16 +110,8 @@ fn the_key_file_variable_comes_after_the_flag() {
     let model = tmp.path().join("model");
     fs::create_dir(&model).unwrap();
     fs::write(model.join("model.onnx"), b"onnx").unwrap();
-    let (k1, k2) = (tmp.path().join("k1"), tmp.path().join("k2"));
-    for k in [&k1, &k2] {
-        assert!(run(
-            MODELSEAL,
-            &["keygen", "--out", k.to_str().unwrap()],
-            tmp.path()
-        )
-        .status
-        .success());
-    }
+    let k1 = PathBuf::from(keygen(tmp.path(), "k1"));
+    let k2 = PathBuf::from(keygen(tmp.path(), "k2"));
     let sealed = tmp.path().join("sealed");
     let o = run_env(
         MODELSEAL,
@@ -185,14 +174,7 @@ fn verbose_logs_and_quiet_does_not() {
     let model = tmp.path().join("model");
     fs::create_dir(&model).unwrap();
     fs::write(model.join("model.onnx"), b"onnx").unwrap();
-    let key = tmp.path().join("k");
-    assert!(run(
-        MODELSEAL,
-        &["keygen", "--out", key.to_str().unwrap()],
-        tmp.path()
-    )
-    .status
-    .success());
+    let key = PathBuf::from(keygen(tmp.path(), "k"));
     let seal = |extra: &str, out: &str| {
         let out = tmp.path().join(out);
         command(

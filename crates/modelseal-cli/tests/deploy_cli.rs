@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use modelseal::{Key, OpenOptions, SealOptions};
-use support::{models, run, stderr, stdout};
+use support::{models, run, stderr, stdout, CLASSIFIER, DETECTOR, SEGMENTER};
 
 #[test]
 fn flag_spellings_all_work() {
@@ -14,7 +14,7 @@ fn flag_spellings_all_work() {
     let cls = m.join("cls").display().to_string();
     let img = m.join("images/chelsea.png").display().to_string();
     let tmp = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_classifier");
+    let bin = CLASSIFIER;
     let spellings: Vec<Vec<String>> = vec![
         vec![format!("--model_dir={cls}"), format!("--image={img}")],
         vec![
@@ -73,7 +73,7 @@ fn json_lines_and_bad_images_in_a_list() {
     .unwrap();
     let save = tmp.path().join("out");
     let o = run(
-        env!("CARGO_BIN_EXE_detector"),
+        DETECTOR,
         &[
             "--model_dir",
             &m.join("layout").display().to_string(),
@@ -158,7 +158,7 @@ fn segmenter_writes_label_png_at_original_size() {
     let save = tmp.path().join("out");
     let img = m.join("images/text.png");
     let o = run(
-        env!("CARGO_BIN_EXE_segmenter"),
+        SEGMENTER,
         &[
             "-model_dir",
             &m.join("det_db").display().to_string(),
@@ -194,7 +194,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     let img = m.join("images/chelsea.png").display().to_string();
     // A classifier model given to the detector.
     let o = run(
-        env!("CARGO_BIN_EXE_detector"),
+        DETECTOR,
         &[
             "--model_dir",
             &m.join("cls").display().to_string(),
@@ -228,7 +228,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     let wrong = tmp.path().join("wrong.key");
     std::fs::write(&wrong, Key::generate().unwrap().to_base64().as_bytes()).unwrap();
     let o = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &[
             "--model_dir",
             &sealed.display().to_string(),
@@ -244,7 +244,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     let right = tmp.path().join("right.key");
     std::fs::write(&right, key.to_base64().as_bytes()).unwrap();
     let o = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &[
             "--model_dir",
             &sealed.display().to_string(),
@@ -257,7 +257,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let plain = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &[
             "--model_dir",
             &m.join("cls").display().to_string(),
@@ -269,7 +269,7 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     assert_eq!(stdout(&o), stdout(&plain));
     // --use_gpu with tract is a usage error (2) naming the problem.
     let o = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &[
             "--model_dir",
             &m.join("cls").display().to_string(),
@@ -285,14 +285,14 @@ fn task_mismatch_wrong_key_and_gpu_errors() {
     assert!(stderr(&o).contains("GPU"), "{}", stderr(&o));
     // Missing image flags and a bad flag are usage errors.
     let o = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &["--model_dir", &m.join("cls").display().to_string()],
         tmp.path(),
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--image"), "{}", stderr(&o));
     let o = run(
-        env!("CARGO_BIN_EXE_classifier"),
+        CLASSIFIER,
         &["--model_dir", "x", "--image", "y", "--bogus"],
         tmp.path(),
     );
@@ -305,7 +305,7 @@ fn detector_lines_follow_paddlex_box_convention_and_agree_with_json() {
     let layout = m.join("layout").display().to_string();
     let img = m.join("images/page.png").display().to_string();
     let tmp = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_detector");
+    let bin = DETECTOR;
     let text = run(bin, &["--model_dir", &layout, "--image", &img], tmp.path());
     assert!(text.status.success(), "{}", stderr(&text));
     let json = run(

@@ -2,13 +2,12 @@
 //! `segmenter` binaries run under `strace -f` (children included) with `CI` unset and a fresh
 //! HOME, and every file-creating or writing system call is checked.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use modelseal::{Key, OpenOptions, SealOptions};
 
 mod support;
-use support::{need, root};
+use support::{have_strace, models, need, DETECTOR, SEGMENTER};
 
 /// Paths written by the traced process tree: `openat`/`open`/`creat` with a write or create
 /// flag that succeeded, `mkdir`, `rename` targets, `link`/`symlink` targets, `truncate`, `unlink`.
@@ -50,19 +49,8 @@ fn written_paths(trace: &str) -> Vec<String> {
 
 #[test]
 fn sealed_run_writes_only_its_outputs() {
-    let models = std::env::var_os("MODELSEAL_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".models"));
-    if !need(
-        models.join("layout/model.onnx").is_file(),
-        "the fetched models (scripts/fetch_models.sh)",
-    ) {
-        return;
-    }
-    if !need(
-        Command::new("strace").arg("-V").output().is_ok(),
-        "strace (apt-get install strace)",
-    ) {
+    let Some(models) = models() else { return };
+    if !have_strace() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -73,8 +61,8 @@ fn sealed_run_writes_only_its_outputs() {
     let home = tmp_path.join("home");
     std::fs::create_dir_all(&home).unwrap();
     for (bin, model, image) in [
-        (env!("CARGO_BIN_EXE_detector"), "layout", "page.png"),
-        (env!("CARGO_BIN_EXE_segmenter"), "det_db", "text.png"),
+        (DETECTOR, "layout", "page.png"),
+        (SEGMENTER, "det_db", "text.png"),
     ] {
         let sealed = tmp_path.join(format!("sealed-{model}"));
         let src = OpenOptions::new().open(&models.join(model)).unwrap();

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{models, need, run, stderr, stdout};
-
-const MODELSEAL: &str = env!("CARGO_BIN_EXE_modelseal");
+use support::{command, keygen, models, need, run, stderr, stdout, verify, MODELSEAL};
 
 fn digest(path: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = fs::read_dir(path)
@@ -62,17 +60,7 @@ fn absent_or_complete(out: &Path, key: &str) -> bool {
     if !out.exists() {
         return false;
     }
-    let o = run(
-        MODELSEAL,
-        &[
-            "verify",
-            "--model-dir",
-            out.to_str().unwrap(),
-            "--key-file",
-            key,
-        ],
-        out.parent().unwrap(),
-    );
+    let o = verify(out, key);
     assert!(
         o.status.success(),
         "an output exists but does not verify: {}",
@@ -127,11 +115,8 @@ enum Moment {
 #[cfg(unix)]
 fn kill_at(args: &[&str], cwd: &Path, out: &Path, at: Moment) -> Ended {
     use std::os::unix::process::ExitStatusExt;
-    let mut child = Command::new(MODELSEAL)
-        .args(args)
+    let mut child = command(MODELSEAL, args)
         .current_dir(cwd)
-        .env_remove("MODELSEAL_KEY")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -166,18 +151,8 @@ fn killed_at_random_moments_while_sealing_and_rekeying() {
     let tmp = tempfile::tempdir().unwrap();
     let src = big_model(tmp.path());
     let before = digest(&src);
-    let key = tmp.path().join("key");
-    let new_key = tmp.path().join("new");
-    for k in [&key, &new_key] {
-        assert!(run(
-            MODELSEAL,
-            &["keygen", "--out", k.to_str().unwrap()],
-            tmp.path()
-        )
-        .status
-        .success());
-    }
-    let (key, new_key) = (key.to_str().unwrap(), new_key.to_str().unwrap());
+    let (key, new_key) = (keygen(tmp.path(), "key"), keygen(tmp.path(), "new"));
+    let (key, new_key) = (key.as_str(), new_key.as_str());
     // A complete sealing to re-key from.
     let base = tmp.path().join("base");
     let o = run(
@@ -304,14 +279,7 @@ fn killed_at_random_moments_while_sealing_and_rekeying() {
 fn a_full_disk_fails_with_exit_3_and_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let src = big_model(tmp.path());
-    let key = tmp.path().join("key");
-    assert!(run(
-        MODELSEAL,
-        &["keygen", "--out", key.to_str().unwrap()],
-        tmp.path()
-    )
-    .status
-    .success());
+    let key = keygen(tmp.path(), "key");
     let out = tmp.path().join("sealed");
     // bash's `ulimit -f` counts KiB: 8 MiB per file, far below the 64 MiB member.
     let o = Command::new("bash")
@@ -325,7 +293,7 @@ fn a_full_disk_fails_with_exit_3_and_leaves_nothing() {
             "--save-dir",
             out.to_str().unwrap(),
             "--key-file",
-            key.to_str().unwrap(),
+            &key,
         ])
         .env_remove("MODELSEAL_KEY")
         .stdin(Stdio::null())

@@ -7,23 +7,7 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::{models, need, run, stderr, stdout};
-
-const MODELSEAL: &str = env!("CARGO_BIN_EXE_modelseal");
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_in(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
+use support::{files_under, models, need, run, stderr, stdout, MODELSEAL};
 
 #[test]
 fn json_writes_nothing_without_save_dir_and_text_mode_writes_output() {
@@ -46,7 +30,7 @@ fn json_writes_nothing_without_save_dir_and_text_mode_writes_output() {
             assert!(o.status.success(), "{a:?}: {}", stderr(&o));
             assert!(!stdout(&o).is_empty());
             assert_eq!(
-                files_in(cwd.path()),
+                files_under(cwd.path()),
                 Vec::<PathBuf>::new(),
                 "{a:?} wrote files"
             );
@@ -54,7 +38,7 @@ fn json_writes_nothing_without_save_dir_and_text_mode_writes_output() {
         // PaddleX's text mode: pictures under output/ by default.
         let o = run(MODELSEAL, &args, cwd.path());
         assert!(o.status.success(), "{}", stderr(&o));
-        let written = files_in(cwd.path());
+        let written = files_under(cwd.path());
         assert!(!written.is_empty(), "{task}: text mode wrote no picture");
         assert!(
             written
@@ -207,7 +191,7 @@ fn jpeg_pictures_are_written_at_quality_95() {
         cwd.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let pics: Vec<PathBuf> = files_in(&save)
+    let pics: Vec<PathBuf> = files_under(&save)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
         .collect();

@@ -9,19 +9,9 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::{models, run, stderr, stdout};
-
-const MODELSEAL: &str = env!("CARGO_BIN_EXE_modelseal");
-const CLASSIFIER: &str = env!("CARGO_BIN_EXE_classifier");
-const ENCRYPT_TOOL: &str = env!("CARGO_BIN_EXE_paddle_encrypt_tool");
-
-fn keygen(dir: &Path) -> (String, String) {
-    let p = dir.join("model.key");
-    let o = run(MODELSEAL, &["keygen", "--out", p.to_str().unwrap()], dir);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = fs::read_to_string(&p).unwrap().trim().to_string();
-    (p.display().to_string(), text)
-}
+use support::{
+    files_under, key_text, keygen, models, run, stderr, stdout, CLASSIFIER, ENCRYPT_TOOL, MODELSEAL,
+};
 
 /// `modelseal <task> --json` on `images` with `dir` (and extra flags): one JSON value per image.
 fn json_lines(task: &str, dir: &Path, images: &[&Path], extra: &[&str]) -> Vec<serde_json::Value> {
@@ -77,7 +67,7 @@ fn paddle_programs_classify_like_their_onnx_export_plain_and_sealed() {
     }
     // Sealed (v2), the same directory gives the same lines.
     let tmp = tempfile::tempdir().unwrap();
-    let (key_file, _) = keygen(tmp.path());
+    let key_file = keygen(tmp.path(), "model.key");
     let sealed = tmp.path().join("sealed");
     let o = run(
         MODELSEAL,
@@ -157,7 +147,8 @@ fn image_bytes(p: &Path) -> Vec<u8> {
 fn a_paddlex_1x_directory_encrypted_by_paddlex_tool_runs_on_opt_in() {
     let Some(m) = models() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let (key_file, key) = keygen(tmp.path());
+    let key_file = keygen(tmp.path(), "model.key");
+    let key = key_text(&key_file);
     let enc = tmp.path().join("encrypted");
     // PaddleX's own tool form: `paddle_encrypt_tool -key K -model_dir D -save_dir O`, v1 output.
     let o = run(
@@ -284,24 +275,11 @@ fn an_unsupported_program_is_refused_with_every_unsupported_operator() {
     );
 }
 
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn convert_writes_an_onnx_directory_plain_or_sealed_and_refuses_what_it_cannot() {
     let Some(m) = models() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let (key_file, _) = keygen(tmp.path());
+    let key_file = keygen(tmp.path(), "model.key");
     let convert = |args: &[&str]| {
         let mut a = vec!["convert"];
         a.extend_from_slice(args);
