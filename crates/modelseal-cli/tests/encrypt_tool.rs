@@ -156,3 +156,62 @@ fn paddle_encrypt_tool_accepts_paddlex_forms() {
     assert!(out.contains("*** paddle_encrypt_tool Usage ***"));
 }
 
+#[test]
+fn failures_exit_with_the_status_modelseal_gives_and_print_paddlex_codes() {
+    let tmp = TempDir::new().unwrap();
+    let m = tiny_model(tmp.path());
+    let kf = tmp.path().join("k");
+    fs::write(&kf, KAT_KEY).unwrap();
+    let unreadable = tmp.path().join("no/such/key");
+    let foreign = tmp.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("thesis.tex"), b"years").unwrap();
+    let out = tmp.path().join("out");
+    // (what, key flag and value, output directory, exit status, PaddleX's code)
+    let cases = [
+        (
+            "an unreadable key file",
+            ("key_file", s(&unreadable)),
+            &out,
+            3,
+            105,
+        ),
+        ("a malformed key", ("key", "short"), &out, 2, 105),
+        (
+            "an output directory of other files",
+            ("key_file", s(&kf)),
+            &foreign,
+            2,
+            111,
+        ),
+    ];
+    for (what, (flag, value), dst, status, paddlex_code) in cases {
+        let tool_flag = format!("-{flag}");
+        let (code, _, err) = exec(&mut encrypt_tool(&[
+            &tool_flag,
+            value,
+            "-model_dir",
+            s(&m),
+            "-save_dir",
+            s(dst),
+        ]));
+        assert_eq!(code, status, "paddle_encrypt_tool, {what}: {err}");
+        assert!(
+            err.contains(&format!("errorcode = {paddlex_code},")),
+            "{what}: {err}"
+        );
+        let modelseal_flag = format!("--{}", flag.replace('_', "-"));
+        let (code, _, err) = exec(&mut modelseal(&[
+            "encrypt",
+            &modelseal_flag,
+            value,
+            "--model-dir",
+            s(&m),
+            "--save-dir",
+            s(dst),
+        ]));
+        assert_eq!(code, status, "modelseal, {what}: {err}");
+        assert!(!out.exists(), "{what}: an output was written");
+        assert_eq!(fs::read_dir(&foreign).unwrap().count(), 1, "{what}");
+    }
+}

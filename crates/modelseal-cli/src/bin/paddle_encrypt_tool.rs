@@ -5,7 +5,7 @@
 use modelseal::paddlex::{self, Operation};
 use modelseal::{Key, OpenOptions, OutputFormat, SealOptions};
 use modelseal_cli::keys::KeySources;
-use modelseal_cli::{exit, print_secret_line, EXIT_CODES_HELP};
+use modelseal_cli::{exit, exit_code, print_secret_line, EXIT_CODES_HELP};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,15 +106,15 @@ fn fail(code: i32, message: &str, exit_code: u8) -> ExitCode {
     ExitCode::from(exit_code)
 }
 
-fn fail_with(e: &modelseal::Error, op: Operation) -> ExitCode {
-    let code = match e.kind() {
-        modelseal::ErrorKind::Usage => exit::USAGE,
-        modelseal::ErrorKind::Io => exit::IO,
-        modelseal::ErrorKind::WrongKey => exit::WRONG_KEY,
-        modelseal::ErrorKind::Integrity => exit::INTEGRITY,
-        _ => exit::UNSUPPORTED,
-    };
-    fail(paddlex::code(e, op), &e.to_string(), code)
+/// The exit status of `e`: the mapping every modelseal tool shares.
+fn exit_status(e: modelseal::Error) -> u8 {
+    exit_code(&anyhow::Error::new(e))
+}
+
+/// Prints PaddleX's error line for `e` raised by `op` and returns the shared exit status.
+fn fail_with(e: modelseal::Error, op: Operation) -> ExitCode {
+    let (code, message) = (paddlex::code(&e, op), e.to_string());
+    fail(code, &message, exit_status(e))
 }
 
 fn main() -> ExitCode {
@@ -151,7 +151,7 @@ fn main() -> ExitCode {
                 let _ = print_secret_line("Generate key success: \n\t", &k.to_base64());
                 ExitCode::SUCCESS
             }
-            Err(e) => fail_with(&e, Operation::Encrypt),
+            Err(e) => fail_with(e, Operation::Encrypt),
         };
     }
     let format = match args.flags.get("format").map(String::as_str) {
@@ -172,11 +172,8 @@ fn main() -> ExitCode {
     let key = match sources.read() {
         Ok(k) => k,
         Err(e) => {
-            return fail(
-                paddlex::CODE_KEY_LENGTH_ABNORMAL,
-                &format!("key length normal: {e}"),
-                exit::USAGE,
-            )
+            let message = format!("key length normal: {e}");
+            return fail(paddlex::CODE_KEY_LENGTH_ABNORMAL, &message, exit_status(e));
         }
     };
     if has("e") {
@@ -200,7 +197,7 @@ fn main() -> ExitCode {
                 println!("Encrypt {infile}(file) to {outfile}(file) success");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail_with(&e, Operation::Encrypt),
+            Err(e) => fail_with(e, Operation::Encrypt),
         };
     }
     let (Some(model_dir), Some(save_dir)) =
@@ -226,13 +223,13 @@ fn main() -> ExitCode {
         .open(&model_dir)
     {
         Ok(s) => s,
-        Err(e) => return fail_with(&e, Operation::EncryptDir),
+        Err(e) => return fail_with(e, Operation::EncryptDir),
     };
     let (key, generated) = match key {
         Some(k) => (k, false),
         None => match Key::generate() {
             Ok(k) => (k, true),
-            Err(e) => return fail_with(&e, Operation::EncryptDir),
+            Err(e) => return fail_with(e, Operation::EncryptDir),
         },
     };
     let force = has("force");
@@ -258,6 +255,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => fail_with(&e, Operation::EncryptDir),
+        Err(e) => fail_with(e, Operation::EncryptDir),
     }
 }
