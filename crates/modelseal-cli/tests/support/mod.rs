@@ -1,7 +1,10 @@
 //! Shared helpers of the command-line tests: the binaries, where the fetched models are (required
 //! under CI), running a tool with a controlled environment and reading its output, keys, sealing,
 //! small model directories and the files a run left.
+//! `serve` holds the `modelseal serve` harness; `json_lines` runs a deploy command with `--json`.
 #![allow(dead_code)]
+
+pub mod serve;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -197,4 +200,43 @@ pub fn have_strace() -> bool {
         Command::new("strace").arg("-V").output().is_ok(),
         "strace (scripts/setup.sh installs it)",
     )
+}
+
+/// `modelseal <task> --json` on `images` (as an image list) with the model directory `dir` and
+/// `extra` flags, run in a temporary directory; it must succeed: one JSON value per image.
+pub fn json_lines(
+    task: &str,
+    dir: &Path,
+    images: &[impl AsRef<Path>],
+    extra: &[&str],
+) -> Vec<serde_json::Value> {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("list.txt");
+    let text: String = images
+        .iter()
+        .map(|p| format!("{}\n", p.as_ref().display()))
+        .collect();
+    fs::write(&list, text).unwrap();
+    let mut args = vec![
+        task,
+        "--model_dir",
+        s(dir),
+        "--image_list",
+        s(&list),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(MODELSEAL, &args, tmp.path());
+    assert!(
+        o.status.success(),
+        "{task} {}: {}",
+        dir.display(),
+        stderr(&o)
+    );
+    let v: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(v.len(), images.len(), "{}", stdout(&o));
+    v
 }
