@@ -8,8 +8,9 @@
 //!    paddlepaddle installed (not part of CI).
 //!
 //! Run: `cargo bench -p modelseal-deploy --bench paddle` after `scripts/fetch_models.sh`.
-//! Env: `BENCH_THREADS` (default 1), `BENCH_LIST` (default `.models/bench/list.txt`),
-//! `PADDLE_PYTHON` (e.g. a venv with `paddlepaddle==3.3.1`).
+//! Env: `ORT_DYLIB_PATH` (the ONNX Runtime library, e.g. the `onnxruntime` wheel's
+//! `capi/libonnxruntime.so.1.32.0`), `BENCH_THREADS` (default 1), `BENCH_LIST` (default
+//! `.models/bench/list.txt`), `PADDLE_PYTHON` (e.g. a venv with `paddlepaddle==3.3.1`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -139,6 +140,10 @@ fn main() {
             "bench: Paddle-format models not found under {} (run scripts/fetch_models.sh)",
             models.display()
         );
+        return;
+    }
+    if backend::onnxruntime::find_library().is_none() {
+        eprintln!("bench: ONNX Runtime library not found: set ORT_DYLIB_PATH");
         return;
     }
     let threads: usize = std::env::var("BENCH_THREADS")
