@@ -10,41 +10,9 @@ use std::fs;
 use std::path::Path;
 
 use support::{
-    files_under, key_text, keygen, models, run, stderr, stdout, CLASSIFIER, ENCRYPT_TOOL, MODELSEAL,
+    files_under, json_lines, key_text, keygen, models, run, stderr, stdout, CLASSIFIER,
+    ENCRYPT_TOOL, MODELSEAL,
 };
-
-/// `modelseal <task> --json` on `images` with `dir` (and extra flags): one JSON value per image.
-fn json_lines(task: &str, dir: &Path, images: &[&Path], extra: &[&str]) -> Vec<serde_json::Value> {
-    let tmp = tempfile::tempdir().unwrap();
-    let list = tmp.path().join("list.txt");
-    let text: String = images
-        .iter()
-        .map(|p| format!("{}\n", p.display()))
-        .collect();
-    fs::write(&list, text).unwrap();
-    let mut args = vec![
-        task,
-        "--model_dir",
-        dir.to_str().unwrap(),
-        "--image_list",
-        list.to_str().unwrap(),
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(MODELSEAL, &args, tmp.path());
-    assert!(
-        o.status.success(),
-        "{task} {}: {}",
-        dir.display(),
-        stderr(&o)
-    );
-    let v: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(v.len(), images.len(), "{}", stdout(&o));
-    v
-}
 
 #[test]
 fn paddle_programs_classify_like_their_onnx_export_plain_and_sealed() {
