@@ -8,11 +8,19 @@ use zeroize::Zeroize;
 use crate::proto::onnx::{attribute_proto::AttributeType, AttributeProto, NodeProto, TensorProto};
 use crate::types::DType;
 
+/// An initializer: its description, with its bytes either in `proto.raw_data` or, for a
+/// parameter stored as the model takes it, a range of the parameters file, so that the weights
+/// are copied once, straight into the serialized model (`crate::encode`).
+pub(crate) struct Init {
+    pub proto: TensorProto,
+    pub from_params: Option<std::ops::Range<usize>>,
+}
+
 /// Nodes and initializers under construction.
 #[derive(Default)]
 pub(crate) struct Graph {
     pub nodes: Vec<NodeProto>,
-    pub inits: Vec<TensorProto>,
+    pub inits: Vec<Init>,
     counter: usize,
     consts: HashMap<(i32, Vec<i64>, Vec<u8>), String>,
 }
@@ -21,7 +29,7 @@ impl Drop for Graph {
     fn drop(&mut self) {
         // Initializers hold decrypted weights.
         for t in &mut self.inits {
-            t.raw_data.zeroize();
+            t.proto.raw_data.zeroize();
         }
     }
 }
@@ -53,12 +61,34 @@ impl Graph {
 
     /// An initializer with the given name (weights; the bytes are zeroized when the graph drops).
     pub fn init_named(&mut self, name: &str, dtype: i32, dims: &[i64], raw: Vec<u8>) {
-        self.inits.push(TensorProto {
-            name: name.to_string(),
-            data_type: dtype,
-            dims: dims.to_vec(),
-            raw_data: raw,
-            ..Default::default()
+        self.inits.push(Init {
+            proto: TensorProto {
+                name: name.to_string(),
+                data_type: dtype,
+                dims: dims.to_vec(),
+                raw_data: raw,
+                ..Default::default()
+            },
+            from_params: None,
+        });
+    }
+
+    /// An initializer whose bytes are `range` of the parameters file, as they are stored.
+    pub fn init_from_params(
+        &mut self,
+        name: &str,
+        dtype: i32,
+        dims: &[i64],
+        range: std::ops::Range<usize>,
+    ) {
+        self.inits.push(Init {
+            proto: TensorProto {
+                name: name.to_string(),
+                data_type: dtype,
+                dims: dims.to_vec(),
+                ..Default::default()
+            },
+            from_params: Some(range),
         });
     }
 

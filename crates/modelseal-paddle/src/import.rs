@@ -3,8 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use prost::Message;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::ir::{Op, Program};
@@ -121,7 +120,7 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
     let feed_names: HashSet<&str> = prog.feeds.iter().map(|f| f.name.as_str()).collect();
     let mut outputs = Vec::new();
     let mut out_names: Vec<String> = Vec::new();
-    let init_names: HashSet<String> = ctx.g.inits.iter().map(|t| t.name.clone()).collect();
+    let init_names: HashSet<String> = ctx.g.inits.iter().map(|t| t.proto.name.clone()).collect();
     // With a tail, each ONNX output keeps its value's name unless that value is a model input
     // (an ONNX graph cannot output its input under the same name).
     let named: Vec<(String, String)> = if tail_ops.is_empty() {
@@ -155,8 +154,8 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
             if init_names.contains(value) && value == name {
                 // A constant output: give the initializer another name.
                 let fresh = ctx.g.fresh("out");
-                for t in ctx.g.inits.iter_mut().filter(|t| &t.name == value) {
-                    t.name = fresh.clone();
+                for t in ctx.g.inits.iter_mut().filter(|t| &t.proto.name == value) {
+                    t.proto.name = fresh.clone();
                 }
                 for n in ctx.g.nodes.iter_mut() {
                     for i in n.input.iter_mut().filter(|i| *i == value) {
@@ -216,22 +215,22 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
         .collect();
     let mut inits = std::mem::take(&mut ctx.g.inits);
     inits.retain_mut(|t| {
-        let keep = used.contains(&t.name);
+        let keep = used.contains(&t.proto.name);
         if !keep {
-            t.raw_data.zeroize();
+            t.proto.raw_data.zeroize();
         }
         keep
     });
 
+    // Initializers are written by `encode::model`, the weights straight from `params`.
     let graph = GraphProto {
         name: "paddle".into(),
         node: std::mem::take(&mut ctx.g.nodes),
-        initializer: inits,
         input: prog.feeds.iter().map(value_info).collect(),
         output: outputs,
         ..Default::default()
     };
-    let mut model = ModelProto {
+    let model = ModelProto {
         ir_version: 8,
         opset_import: vec![OperatorSetIdProto {
             domain: String::new(),
@@ -239,20 +238,12 @@ pub(crate) fn import(prog: &Program, params: &[u8], opts: &ImportOptions) -> Res
         }],
         producer_name: "modelseal-paddle".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
-        graph: Some(graph),
         ..Default::default()
     };
-    let mut buf = Zeroizing::new(Vec::with_capacity(model.encoded_len()));
-    let encoded = model.encode(&mut *buf);
-    if let Some(g) = model.graph.as_mut() {
-        for t in &mut g.initializer {
-            t.raw_data.zeroize();
-        }
+    let buf = crate::encode::model(&model, &graph, &inits, params);
+    for t in &mut inits {
+        t.proto.raw_data.zeroize();
     }
-    encoded.map_err(|e| Error::MalformedProgram {
-        format: "program",
-        message: format!("cannot serialize the ONNX model: {e}"),
-    })?;
     Ok(Imported {
         onnx: buf,
         inputs: prog.feeds.clone(),
@@ -365,13 +356,21 @@ fn load_params(ctx: &mut Ctx, prog: &Program, bytes: &[u8], needed: &HashSet<&st
         let onnx_t = t.dtype.onnx_type().ok_or_else(|| Error::Unsupported {
             ops: vec![format!("parameter type {}", t.dtype)],
         })?;
-        let raw = widen(t.dtype, t.data);
-        ctx.g.init_named(&p.name, onnx_t, &t.dims, raw);
+        if matches!(t.dtype, DType::F16 | DType::BF16) {
+            ctx.g
+                .init_named(&p.name, onnx_t, &t.dims, widen(t.dtype, t.data));
+        } else {
+            // Stored as the model takes it: serialized straight from the parameters file.
+            let start = t.data.as_ptr() as usize - bytes.as_ptr() as usize;
+            ctx.g
+                .init_from_params(&p.name, onnx_t, &t.dims, start..start + t.data.len());
+        }
     }
     Ok(())
 }
 
-/// The parameter's bytes as the ONNX initializer holds them: float16/bfloat16 widened to f32.
+/// A half-precision parameter's bytes as the ONNX initializer holds them: float16/bfloat16
+/// widened to f32 (other types are written as stored).
 fn widen(dtype: DType, data: &[u8]) -> Vec<u8> {
     match dtype {
         DType::F16 => {

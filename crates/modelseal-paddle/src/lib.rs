@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod encode;
 mod error;
 mod graph;
 mod import;
