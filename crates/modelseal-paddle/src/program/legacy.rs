@@ -105,25 +105,23 @@ fn attr(a: &op_desc::Attr) -> Result<Attr> {
 pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
     let prog =
         ProgramDesc::decode(bytes).map_err(|e| err(format!("not a ProgramDesc protobuf: {e}")))?;
-    let block = prog
-        .blocks
+    // The decoded program is taken apart (names and attributes moved, not copied).
+    let mut blocks = prog.blocks;
+    let main = blocks
         .iter()
-        .find(|b| b.idx == 0)
+        .position(|b| b.idx == 0)
         .ok_or_else(|| err("no block 0"))?;
+    let mut block = blocks.remove(main);
+    let block_ops = std::mem::take(&mut block.ops);
 
     let mut vars = HashMap::new();
     let mut params = BTreeMap::new();
     let mut placeholders = Vec::new();
     // Parameters of every block (sub-blocks of control flow may own some), declarations of block 0
     // winning over same-named ones elsewhere.
-    for b in prog
-        .blocks
-        .iter()
-        .filter(|b| b.idx != 0)
-        .chain(std::iter::once(block))
-    {
-        for v in &b.vars {
-            let info = var_info(v);
+    for b in blocks.into_iter().chain(std::iter::once(block)) {
+        for v in b.vars {
+            let info = var_info(&v);
             let kind = v.r#type.r#type;
             if v.persistable.unwrap_or(false)
                 && ![FEED_MINIBATCH, FETCH_LIST, READER, RAW].contains(&kind)
@@ -140,14 +138,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
             if v.name.ends_with("__non_persistable") {
                 placeholders.push(v.name.clone());
             }
-            vars.insert(v.name.clone(), info);
+            vars.insert(v.name, info);
         }
     }
 
     let mut feeds = Vec::new();
     let mut fetches = Vec::new();
     let mut ops = Vec::new();
-    for (i, o) in block.ops.iter().enumerate() {
+    for (i, o) in block_ops.into_iter().enumerate() {
         let slot = |list: &[op_desc::Var], name: &str| -> Option<String> {
             list.iter()
                 .find(|v| v.parameter == name)
@@ -171,21 +169,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Program> {
             }
             _ => {
                 let mut attrs = BTreeMap::new();
-                for a in &o.attrs {
-                    attrs.insert(
-                        a.name.clone(),
-                        attr(a).map_err(|e| err(format!("op #{i} {}: {e}", o.r#type)))?,
-                    );
+                for a in o.attrs {
+                    let value = attr(&a).map_err(|e| err(format!("op #{i} {}: {e}", o.r#type)))?;
+                    attrs.insert(a.name, value);
                 }
-                let slots = |list: &[op_desc::Var]| {
-                    list.iter()
-                        .map(|v| (v.parameter.clone(), v.arguments.clone()))
+                let slots = |list: Vec<op_desc::Var>| {
+                    list.into_iter()
+                        .map(|v| (v.parameter, v.arguments))
                         .collect::<Vec<_>>()
                 };
                 ops.push(Op {
-                    ty: o.r#type.clone(),
-                    inputs: slots(&o.inputs),
-                    outputs: slots(&o.outputs),
+                    ty: o.r#type,
+                    inputs: slots(o.inputs),
+                    outputs: slots(o.outputs),
                     attrs,
                 });
             }
