@@ -97,6 +97,11 @@ fn tract_thread_num_runs_on_that_many_threads_with_the_same_outputs() {
     let want = one.run_raw(&prep).unwrap();
     let before = threads_named("modelseal-tract");
     let mut three = open(3);
+    // A thread names itself once it runs: wait (bounded) for the new ones to have started.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while threads_named("modelseal-tract") - before < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(
         threads_named("modelseal-tract") - before,
         3,

@@ -72,7 +72,10 @@ fn missing_members_are_named() {
     )
     .unwrap();
     let e = open_err(&no_model, &opts(BackendKind::Auto));
-    assert!(e.contains("no ONNX model"), "{e}");
+    assert!(
+        e.contains("no model") && e.contains("ONNX model") && e.contains("Paddle program"),
+        "{e}"
+    );
 
     let two = tmp.path().join("two");
     copy_model(&models, "cls", &two);
