@@ -238,27 +238,31 @@ impl TailBackend {
     }
 }
 
-fn to_paddle(t: Tensor) -> modelseal_paddle::Tensor {
-    use modelseal_paddle::TensorData as P;
-    modelseal_paddle::Tensor {
-        shape: t.shape,
-        data: match t.data {
-            TensorData::F32(v) => P::F32(v),
-            TensorData::I32(v) => P::I32(v),
-            TensorData::I64(v) => P::I64(v),
-        },
+impl From<Tensor> for modelseal_paddle::Tensor {
+    fn from(t: Tensor) -> modelseal_paddle::Tensor {
+        use modelseal_paddle::TensorData as P;
+        modelseal_paddle::Tensor {
+            shape: t.shape,
+            data: match t.data {
+                TensorData::F32(v) => P::F32(v),
+                TensorData::I32(v) => P::I32(v),
+                TensorData::I64(v) => P::I64(v),
+            },
+        }
     }
 }
 
-fn from_paddle(t: modelseal_paddle::Tensor) -> Tensor {
-    use modelseal_paddle::TensorData as P;
-    Tensor {
-        shape: t.shape,
-        data: match t.data {
-            P::F32(v) => TensorData::F32(v),
-            P::I32(v) => TensorData::I32(v),
-            P::I64(v) => TensorData::I64(v),
-        },
+impl From<modelseal_paddle::Tensor> for Tensor {
+    fn from(t: modelseal_paddle::Tensor) -> Tensor {
+        use modelseal_paddle::TensorData as P;
+        Tensor {
+            shape: t.shape,
+            data: match t.data {
+                P::F32(v) => TensorData::F32(v),
+                P::I32(v) => TensorData::I32(v),
+                P::I64(v) => TensorData::I64(v),
+            },
+        }
     }
 }
 
@@ -282,13 +286,13 @@ impl Backend for TailBackend {
             .output_names()
             .iter()
             .cloned()
-            .zip(graph_out.into_iter().map(to_paddle))
+            .zip(graph_out.into_iter().map(Into::into))
             .collect();
         let fetched = self.tail.run(&named).map_err(|e| Error::Backend {
             backend: self.inner.name(),
             message: format!("after the graph (NMS in Rust): {e}"),
         })?;
-        Ok(fetched.into_iter().map(from_paddle).collect())
+        Ok(fetched.into_iter().map(Tensor::from).collect())
     }
 }
 

@@ -48,18 +48,6 @@ fn model_dir(tmp: &Path, case: &str, fmt: &str, config_name: &str, config: &str)
     dir
 }
 
-fn to_sdk(t: modelseal_paddle::Tensor) -> Tensor {
-    use modelseal_paddle::TensorData as P;
-    Tensor {
-        shape: t.shape,
-        data: match t.data {
-            P::F32(v) => TensorData::F32(v),
-            P::I32(v) => TensorData::I32(v),
-            P::I64(v) => TensorData::I64(v),
-        },
-    }
-}
-
 fn inputs(case: &str) -> Vec<(String, Tensor)> {
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(case_dir(case).join("case.json")).unwrap())
@@ -71,7 +59,7 @@ fn inputs(case: &str) -> Vec<(String, Tensor)> {
         .enumerate()
         .map(|(i, inp)| {
             let t = npy::read(&case_dir(case).join(format!("in_{i}.npy")));
-            (inp["name"].as_str().unwrap().to_string(), to_sdk(t))
+            (inp["name"].as_str().unwrap().to_string(), Tensor::from(t))
         })
         .collect()
 }
@@ -79,7 +67,7 @@ fn inputs(case: &str) -> Vec<(String, Tensor)> {
 fn expected(case: &str, fmt: &str, n: usize) -> Vec<Tensor> {
     (0..n)
         .map(|i| {
-            to_sdk(npy::read(
+            Tensor::from(npy::read(
                 &case_dir(case).join(format!("{fmt}_out_{i}.npy")),
             ))
         })
