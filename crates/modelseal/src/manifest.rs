@@ -103,6 +103,18 @@ pub(crate) fn valid_member_name(name: &str) -> bool {
         && components_ok
 }
 
+/// Checks that `name` can be the name of a member written into a directory: the member-name rule,
+/// and not the manifest's own name. `at` is the file or directory an error names.
+pub(crate) fn check_member_name(name: &str, at: &std::path::Path) -> crate::error::Result<()> {
+    if valid_member_name(name) && name != MANIFEST_NAME {
+        return Ok(());
+    }
+    Err(crate::error::Error::usage(
+        at,
+        format!("{name:?} cannot be a member name (a relative '/'-separated path without empty, '.' or '..' parts, backslashes or NUL, and not {MANIFEST_NAME})"),
+    ))
+}
+
 /// Parses and validates the plaintext of a manifest: its sealing id and members. Member names must
 /// be safe relative paths, each `file` must be its name plus [`SEALED_SUFFIX`], and names must be unique.
 pub fn parse_manifest(plain: &[u8]) -> std::result::Result<([u8; 16], Vec<MemberEntry>), String> {

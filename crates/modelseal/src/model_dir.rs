@@ -141,12 +141,7 @@ impl ModelDir {
     pub fn from_members(origin: &Path, members: Vec<(String, Secret)>) -> Result<ModelDir> {
         let mut map = BTreeMap::new();
         for (name, bytes) in members {
-            if !crate::manifest::valid_member_name(&name) || name == crate::MANIFEST_NAME {
-                return Err(Error::usage(
-                    origin,
-                    format!("{name:?} cannot be a member name"),
-                ));
-            }
+            crate::manifest::check_member_name(&name, origin)?;
             if map.insert(name.clone(), bytes).is_some() {
                 return Err(Error::usage(origin, format!("member {name:?} given twice")));
             }

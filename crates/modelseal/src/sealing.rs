@@ -2,10 +2,10 @@
 //! loaders) in a hidden temporary directory, then the manifest, then one atomic rename.
 
 use crate::error::{Error, Result};
-use crate::fsutil::OutputDir;
+use crate::fsutil::{read_up_to, OutputDir};
 use crate::key::Key;
 use crate::manifest::{
-    valid_member_name, Manifest, MemberEntry, Role, MANIFEST_FORMAT, MANIFEST_NAME, SEALED_SUFFIX,
+    check_member_name, Manifest, MemberEntry, Role, MANIFEST_FORMAT, MANIFEST_NAME, SEALED_SUFFIX,
     V1_SUFFIX,
 };
 use crate::model_dir::ModelDir;
@@ -100,21 +100,7 @@ pub fn seal_dir(
             "a directory opened from memory cannot be re-sealed to disk",
         ));
     }
-    let names = src.names();
-    if names.is_empty() {
-        return Err(Error::usage(
-            src.root(),
-            "the model directory holds no files",
-        ));
-    }
-    for name in &names {
-        if !valid_member_name(name) || name == MANIFEST_NAME {
-            return Err(Error::usage(
-                src.member_path(name).unwrap_or_else(|| src.root().join(name)),
-                format!("{name:?} cannot be a member name (a relative '/'-separated path without empty, '.' or '..' parts, backslashes or NUL, and not {MANIFEST_NAME})"),
-            ));
-        }
-    }
+    let names = member_names(src)?;
     // A plain file of an earlier PaddleX v1 output counts as part of that sealing only when it is
     // a copy of the member of its name being sealed now.
     let is_copy = |name: &str, path: &Path| same_as_member(src, name, path);
@@ -266,13 +252,7 @@ pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
             "is sealed; its members are only written sealed",
         ));
     }
-    let names = src.names();
-    if names.is_empty() {
-        return Err(Error::usage(
-            src.root(),
-            "the model directory holds no files",
-        ));
-    }
+    let names = member_names(src)?;
     let never = |_: &str, _: &Path| false;
     let out = OutputDir::prepare(src.root(), dst, false, &never)?;
     for name in &names {
@@ -284,6 +264,25 @@ pub fn write_plain_dir(src: &ModelDir, dst: &Path) -> Result<Vec<String>> {
         })?;
     }
     out.commit(&never)?;
+    Ok(names)
+}
+
+/// The member names of `src` to write, each under the member-name rule; a directory with no
+/// member is refused.
+fn member_names(src: &ModelDir) -> Result<Vec<String>> {
+    let names = src.names();
+    if names.is_empty() {
+        return Err(Error::usage(
+            src.root(),
+            "the model directory holds no files",
+        ));
+    }
+    for name in &names {
+        let at = src
+            .member_path(name)
+            .unwrap_or_else(|| src.root().join(name));
+        check_member_name(name, &at)?;
+    }
     Ok(names)
 }
 
@@ -309,7 +308,10 @@ fn same_as_member(src: &ModelDir, name: &str, path: &Path) -> bool {
     let mut a = Zeroizing::new(vec![0u8; 1 << 16]);
     let mut b = Zeroizing::new(vec![0u8; 1 << 16]);
     loop {
-        let (Ok(n), Ok(m)) = (read_full(&mut member, &mut a), read_full(&mut file, &mut b)) else {
+        let (Ok(n), Ok(m)) = (
+            read_up_to(&mut member, &mut a),
+            read_up_to(&mut file, &mut b),
+        ) else {
             return false;
         };
         if n != m || a[..n] != b[..m] {
@@ -319,20 +321,6 @@ fn same_as_member(src: &ModelDir, name: &str, path: &Path) -> bool {
             return true;
         }
     }
-}
-
-/// Reads until `buf` is full or the end of `r`; the number of bytes read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn reader_err(e: Error, path: &Path) -> Error {

@@ -9,7 +9,7 @@ mod write;
 
 pub use listing::{list_files, SourceFile};
 pub(crate) use output::OutputDir;
-pub(crate) use read::{read_prefix, read_secret};
+pub(crate) use read::{read_prefix, read_secret, read_up_to};
 pub(crate) use write::write_new_file;
 
 use crate::error::{Error, Result};

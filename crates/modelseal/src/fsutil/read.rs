@@ -25,6 +25,20 @@ pub(crate) fn read_secret(path: &Path) -> Result<Secret> {
     Ok(buf)
 }
 
+/// Reads until `buf` is full or `r` ends (retrying interrupted reads); the number of bytes read.
+pub(crate) fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Reads up to `n` leading bytes of a file.
 pub(crate) fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;

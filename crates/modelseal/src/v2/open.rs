@@ -4,6 +4,7 @@
 use super::header::*;
 use super::keys::{nonce, verify_header, Verified};
 use crate::error::{Error, Result};
+use crate::fsutil::read_up_to;
 use crate::key::Key;
 use crate::secret::Secret;
 use rayon::prelude::*;
@@ -143,19 +144,6 @@ pub(crate) fn read_header_from(
         other => other,
     };
     parsed.map_err(|e| e.into_error(path, total_len.unwrap_or(buf.len() as u64)))
-}
-
-pub(super) fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(unix)]

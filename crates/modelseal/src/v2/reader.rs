@@ -2,8 +2,9 @@
 
 use super::header::*;
 use super::keys::{nonce, verify_header, Verified};
-use super::open::{read_header_from, read_up_to};
+use super::open::read_header_from;
 use crate::error::{Error, Result};
+use crate::fsutil::read_up_to;
 use crate::key::Key;
 use crate::secret::Secret;
 use ring::aead::{self, Aad};
